@@ -1,0 +1,221 @@
+// Package access holds the domain of uxpin-access-bot: access requests, their
+// lifecycle and policy, the ledger of who holds which UXPin role, the audit
+// trail, and the notices a state change causes. It knows nothing of Slack or
+// bbolt: adapters implement the interfaces declared here.
+package access
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Action is what a request asks UXPin admins to do.
+type Action string
+
+// The actions a request can ask for.
+const (
+	ActionGrant  Action = "grant"
+	ActionChange Action = "change"
+	ActionRemove Action = "remove"
+)
+
+// Actions lists the actions in the order they are offered to users.
+var Actions = []Action{ActionGrant, ActionChange, ActionRemove}
+
+// Valid reports whether a is a known action.
+func (a Action) Valid() bool {
+	return a == ActionGrant || a == ActionChange || a == ActionRemove
+}
+
+// Label is the user-facing name of the action.
+func (a Action) Label() string {
+	switch a {
+	case ActionGrant:
+		return "Grant access"
+	case ActionChange:
+		return "Change role"
+	case ActionRemove:
+		return "Remove access"
+	}
+	return string(a)
+}
+
+// Role is a UXPin team role.
+type Role string
+
+// UXPin's roles.
+const (
+	RoleViewer Role = "viewer"
+	RoleEditor Role = "editor"
+	RoleAdmin  Role = "admin"
+)
+
+// Roles lists the roles in the order they are offered to users.
+var Roles = []Role{RoleViewer, RoleEditor, RoleAdmin}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == RoleViewer || r == RoleEditor || r == RoleAdmin }
+
+// Label is the role's name as UXPin shows it.
+func (r Role) Label() string {
+	switch r {
+	case RoleViewer:
+		return "Viewer"
+	case RoleEditor:
+		return "Editor"
+	case RoleAdmin:
+		return "Admin"
+	}
+	return string(r)
+}
+
+// State is where a request is in its lifecycle.
+type State string
+
+// The lifecycle states (SPEC §5).
+const (
+	StatePending   State = "pending"
+	StateApproved  State = "approved"
+	StateFulfilled State = "fulfilled"
+	StateDenied    State = "denied"
+	StateFailed    State = "failed"
+	StateCancelled State = "cancelled"
+)
+
+// States lists every state, for metrics and reports.
+var States = []State{StatePending, StateApproved, StateFulfilled, StateDenied, StateFailed, StateCancelled}
+
+// Open reports whether a request in state s still needs someone to act.
+func (s State) Open() bool { return s == StatePending || s == StateApproved }
+
+// Request is one ask for a change of UXPin access and everything that happened
+// to it. Once approved it carries the admin task too: the task is the approved
+// request assigned to an admin.
+type Request struct {
+	ID            string    `json:"id"`
+	Action        Action    `json:"action"`
+	Requester     string    `json:"requester"`
+	Target        string    `json:"target"`
+	TargetEmail   string    `json:"target_email"`
+	TargetName    string    `json:"target_name,omitempty"`
+	Role          Role      `json:"role,omitempty"`
+	CurrentRole   Role      `json:"current_role,omitempty"`
+	Justification string    `json:"justification,omitempty"`
+	EndDate       string    `json:"end_date,omitempty"` // YYYY-MM-DD, temporary access only
+	State         State     `json:"state"`
+	Approvers     []string  `json:"approvers,omitempty"` // user IDs the cards went to
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+
+	DecidedBy  string    `json:"decided_by,omitempty"`
+	DecidedAt  time.Time `json:"decided_at,omitzero"`
+	DenyReason string    `json:"deny_reason,omitempty"`
+
+	Assignee   string    `json:"assignee,omitempty"`
+	AssignedAt time.Time `json:"assigned_at,omitzero"`
+
+	ClosedBy   string    `json:"closed_by,omitempty"`
+	ClosedAt   time.Time `json:"closed_at,omitzero"`
+	FailReason string    `json:"fail_reason,omitempty"`
+
+	// Version increases with every stored change; storage uses it to detect
+	// lost updates and handlers to tell stale cards from fresh ones.
+	Version int `json:"version"`
+}
+
+// Seq returns the numeric part of the request ID ("R-42" → 42).
+func (r *Request) Seq() uint64 {
+	n, _ := ParseID(r.ID)
+	return n
+}
+
+// FormatID renders a request sequence number as its user-facing ID.
+func FormatID(seq uint64) string { return "R-" + strconv.FormatUint(seq, 10) }
+
+// ParseID parses a user-facing request ID such as "R-42".
+func ParseID(id string) (uint64, error) {
+	rest, ok := strings.CutPrefix(id, "R-")
+	if !ok {
+		return 0, Errorf(EINVALID, "%q is not a request ID", id)
+	}
+	n, err := strconv.ParseUint(rest, 10, 64)
+	if err != nil || n == 0 {
+		return 0, Errorf(EINVALID, "%q is not a request ID", id)
+	}
+	return n, nil
+}
+
+// Grant is one ledger entry: a person who holds a UXPin seat, as far as the
+// bot knows, and the request that put them there.
+type Grant struct {
+	UserID    string    `json:"user_id"`
+	Email     string    `json:"email"`
+	Name      string    `json:"name,omitempty"`
+	Role      Role      `json:"role"`
+	Since     time.Time `json:"since"`
+	RequestID string    `json:"request_id"`
+	Confirmed bool      `json:"confirmed,omitempty"`
+}
+
+// Event is one line of the append-only audit log.
+type Event struct {
+	Seq         uint64    `json:"seq"`
+	Time        time.Time `json:"time"`
+	RequestID   string    `json:"request_id"`
+	Action      Action    `json:"action"`
+	Actor       string    `json:"actor"`
+	TargetEmail string    `json:"target_email,omitempty"`
+	Role        Role      `json:"role,omitempty"`
+	From        State     `json:"from,omitempty"`
+	To          State     `json:"to"`
+	Detail      string    `json:"detail,omitempty"`
+}
+
+// NoticeKind says which message a notice becomes when delivered.
+type NoticeKind string
+
+// The notices a state change can cause. Each is rendered at delivery time from
+// the request as stored then, so a card delivered late still shows the truth.
+const (
+	NoticeSubmitted    NoticeKind = "submitted"     // DM to the requester with the ID and a Cancel button
+	NoticeApprovalCard NoticeKind = "approval_card" // DM card to one approver
+	NoticeCardsUpdate  NoticeKind = "cards_update"  // chat.update every approval card of the request
+	NoticeDecided      NoticeKind = "decided"       // DM to the requester: approved or denied
+	NoticeTask         NoticeKind = "task"          // DM to the assigned admin with the UI steps
+	NoticeTaskUpdate   NoticeKind = "task_update"   // chat.update every task message of the request
+	NoticeFulfilled    NoticeKind = "fulfilled"     // DM to requester or target: it is done
+	NoticeFailed       NoticeKind = "failed"        // DM to requester or approver: admin could not complete
+	NoticeCancelled    NoticeKind = "cancelled"     // DM to the requester: cancelled
+	NoticeAudit        NoticeKind = "audit"         // one line to the audit channel
+)
+
+// Notice is a message that a state change owes someone. It is stored in the
+// same transaction as the change (the outbox) and delivered afterwards.
+type Notice struct {
+	ID        uint64     `json:"id"`
+	Kind      NoticeKind `json:"kind"`
+	RequestID string     `json:"request_id"`
+	To        string     `json:"to,omitempty"` // user or channel ID; empty for updates
+	CreatedAt time.Time  `json:"created_at"`
+
+	Attempts    int       `json:"attempts,omitempty"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+}
+
+// String identifies the notice in logs.
+func (n Notice) String() string {
+	return fmt.Sprintf("notice %d (%s for %s to %s)", n.ID, n.Kind, n.RequestID, n.To)
+}
+
+// MessageRef locates a delivered message so that it can be updated later.
+type MessageRef struct {
+	NoticeID  uint64     `json:"notice_id"`
+	Kind      NoticeKind `json:"kind"`
+	RequestID string     `json:"request_id"`
+	To        string     `json:"to"`
+	Channel   string     `json:"channel"`
+	TS        string     `json:"ts"`
+}

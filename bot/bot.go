@@ -1,0 +1,258 @@
+// Package bot owns the Socket Mode connection: it acks every envelope at once,
+// dispatches the work to a Handler, and reports whether Slack is connected.
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+	"github.com/slack-go/slack/socketmode"
+)
+
+// ErrAuth reports that Slack refused the bot's tokens; retrying cannot help.
+var ErrAuth = errors.New("slack refused the token")
+
+// ackTimeout bounds how long an ack may wait for the websocket writer; slack-go's
+// Ack uses context.TODO and could block for ever during a reconnect.
+const ackTimeout = 2 * time.Second
+
+// Handler does the work behind envelopes. SlashCommand, BlockAction and Event
+// run after the ack; ViewSubmission runs before it, because a modal's
+// validation errors can only be returned in the ack.
+type Handler interface {
+	SlashCommand(ctx context.Context, cmd slack.SlashCommand)
+	BlockAction(ctx context.Context, cb slack.InteractionCallback)
+	ViewSubmission(ctx context.Context, cb slack.InteractionCallback) any
+	ViewClosed(ctx context.Context, cb slack.InteractionCallback)
+	Event(ctx context.Context, ev slackevents.EventsAPIEvent, retryAttempt int)
+}
+
+// Bot runs a Socket Mode client and dispatches its envelopes.
+type Bot struct {
+	client    *socketmode.Client
+	handler   Handler
+	log       *slog.Logger
+	connected atomic.Bool
+	inflight  sync.WaitGroup
+	// workTimeout bounds one envelope's work, so a stuck Slack call cannot pin
+	// a goroutine for ever.
+	workTimeout time.Duration
+}
+
+// New returns a Bot that uses api (created with the app-level token) for the
+// Socket Mode connection.
+func New(api *slack.Client, h Handler, log *slog.Logger, opts ...socketmode.Option) *Bot {
+	return &Bot{
+		client:      socketmode.New(api, opts...),
+		handler:     h,
+		log:         log,
+		workTimeout: 30 * time.Second,
+	}
+}
+
+// Connected reports whether the Socket Mode websocket is up.
+func (b *Bot) Connected() bool { return b.connected.Load() }
+
+// Run connects and dispatches envelopes until ctx is cancelled or Slack refuses
+// the tokens (an error wrapping ErrAuth). On cancellation it stops taking
+// envelopes and waits up to drain for in-flight work.
+func (b *Bot) Run(ctx context.Context, drain time.Duration) error {
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// Work gets its own context so that shutdown lets in-flight handlers
+	// finish instead of cutting their Slack calls and database writes short.
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+
+	errc := make(chan error, 1)
+	go func() { errc <- b.client.RunContext(runCtx) }()
+
+	var runErr error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case err := <-errc:
+			runErr = err
+			break loop
+		case evt := <-b.client.Events:
+			if err := b.dispatch(workCtx, evt); err != nil {
+				runErr = err
+				break loop
+			}
+		}
+	}
+	b.connected.Store(false)
+	cancel()
+
+	done := make(chan struct{})
+	go func() { b.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(drain):
+		b.log.Warn("shutdown: in-flight work did not finish in time", "drain", drain)
+		cancelWork()
+		<-done
+	}
+	if runErr != nil && !errors.Is(runErr, context.Canceled) {
+		if isAuthError(runErr) {
+			return fmt.Errorf("%w: %v", ErrAuth, runErr)
+		}
+		return fmt.Errorf("socket mode: %w", runErr)
+	}
+	return nil
+}
+
+func isAuthError(err error) bool {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		switch se.Err {
+		case "invalid_auth", "not_authed", "account_inactive", "token_revoked", "not_allowed_token_type":
+			return true
+		}
+	}
+	var sc slack.StatusCodeError
+	return errors.As(err, &sc) && sc.Code == 404
+}
+
+// dispatch acks evt's envelope and starts its work. It returns an error only
+// for conditions that must end the program.
+func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event) error {
+	switch evt.Type {
+	case socketmode.EventTypeConnecting:
+		b.connected.Store(false)
+		b.log.Debug("socket mode: connecting")
+	case socketmode.EventTypeConnected:
+		b.connected.Store(true)
+		b.log.Info("socket mode: connected")
+	case socketmode.EventTypeConnectionError:
+		b.connected.Store(false)
+		b.log.Warn("socket mode: connection error, slack-go will retry", "err", evt.Data)
+	case socketmode.EventTypeInvalidAuth:
+		return fmt.Errorf("%w: invalid_auth while connecting", ErrAuth)
+	case socketmode.EventTypeHello, socketmode.EventTypeDisconnect:
+	case socketmode.EventTypeIncomingError, socketmode.EventTypeErrorWriteFailed:
+		b.log.Warn("socket mode: websocket error", "type", evt.Type, "err", evt.Data)
+	case socketmode.EventTypeErrorBadMessage:
+		b.ackBadMessage(evt)
+	case socketmode.EventTypeSlashCommand:
+		cmd, ok := evt.Data.(slack.SlashCommand)
+		b.ack(evt.Request, nil)
+		if !ok {
+			return nil
+		}
+		b.work(ctx, evt, func(ctx context.Context) { b.handler.SlashCommand(ctx, cmd) })
+	case socketmode.EventTypeInteractive:
+		cb, ok := evt.Data.(slack.InteractionCallback)
+		if !ok {
+			b.ack(evt.Request, nil)
+			return nil
+		}
+		b.interactive(ctx, evt, cb)
+	case socketmode.EventTypeEventsAPI:
+		ev, ok := evt.Data.(slackevents.EventsAPIEvent)
+		b.ack(evt.Request, nil)
+		if !ok {
+			return nil
+		}
+		b.work(ctx, evt, func(ctx context.Context) { b.handler.Event(ctx, ev, evt.Request.RetryAttempt) })
+	default:
+		if evt.Request != nil && evt.Request.EnvelopeID != "" {
+			b.ack(evt.Request, nil)
+		}
+		b.log.Warn("socket mode: unknown event type ignored", "type", evt.Type)
+	}
+	return nil
+}
+
+func (b *Bot) interactive(ctx context.Context, evt socketmode.Event, cb slack.InteractionCallback) {
+	switch cb.Type {
+	case slack.InteractionTypeViewSubmission:
+		// Validation must answer in the ack, within Slack's 3 s: run it now,
+		// under a deadline that leaves room for the ack itself.
+		b.inflight.Add(1)
+		go func() {
+			defer b.inflight.Done()
+			start := time.Now()
+			vctx, cancel := context.WithTimeout(ctx, 2500*time.Millisecond)
+			defer cancel()
+			resp := b.safeSubmission(vctx, cb)
+			b.ack(evt.Request, resp)
+			b.log.Debug("envelope handled", "type", "view_submission", "callback_id", cb.View.CallbackID, "took", time.Since(start))
+		}()
+	case slack.InteractionTypeBlockActions:
+		b.ack(evt.Request, nil)
+		b.work(ctx, evt, func(ctx context.Context) { b.handler.BlockAction(ctx, cb) })
+	case slack.InteractionTypeViewClosed:
+		b.ack(evt.Request, nil)
+		b.work(ctx, evt, func(ctx context.Context) { b.handler.ViewClosed(ctx, cb) })
+	default:
+		b.ack(evt.Request, nil)
+		b.log.Info("interaction type ignored", "type", cb.Type)
+	}
+}
+
+func (b *Bot) safeSubmission(ctx context.Context, cb slack.InteractionCallback) (resp any) {
+	defer func() {
+		if p := recover(); p != nil {
+			b.log.Error("panic in view submission handler", "panic", fmt.Sprint(p), "callback_id", cb.View.CallbackID)
+			resp = nil
+		}
+	}()
+	return b.handler.ViewSubmission(ctx, cb)
+}
+
+// work runs f after the ack, in its own goroutine, guarded against panics so
+// one hostile payload cannot take the process down.
+func (b *Bot) work(ctx context.Context, evt socketmode.Event, f func(context.Context)) {
+	b.inflight.Add(1)
+	go func() {
+		defer b.inflight.Done()
+		defer func() {
+			if p := recover(); p != nil {
+				b.log.Error("panic while handling envelope", "type", evt.Type, "panic", fmt.Sprint(p))
+			}
+		}()
+		wctx, cancel := context.WithTimeout(ctx, b.workTimeout)
+		defer cancel()
+		f(wctx)
+	}()
+}
+
+func (b *Bot) ack(req *socketmode.Request, payload any) {
+	if req == nil || req.EnvelopeID == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
+	defer cancel()
+	if err := b.client.AckCtx(ctx, req.EnvelopeID, payload); err != nil {
+		b.log.Warn("socket mode: ack failed", "envelope_id", req.EnvelopeID, "err", err)
+	}
+}
+
+// ackBadMessage acks an envelope slack-go could not parse: it carries no
+// Request, and an unacked envelope would be redelivered by Slack.
+func (b *Bot) ackBadMessage(evt socketmode.Event) {
+	bad, ok := evt.Data.(*socketmode.ErrorBadMessage)
+	if !ok {
+		return
+	}
+	var env struct {
+		EnvelopeID string `json:"envelope_id"`
+		Type       string `json:"type"`
+	}
+	_ = json.Unmarshal(bad.Message, &env)
+	b.log.Warn("socket mode: malformed envelope ignored", "type", env.Type, "envelope_id", env.EnvelopeID, "err", bad.Cause)
+	if env.EnvelopeID != "" {
+		b.ack(&socketmode.Request{EnvelopeID: env.EnvelopeID}, nil)
+	}
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/uxpin-access-bot/uxpin-access-bot/access"
+	"github.com/uxpin-access-bot/uxpin-access-bot/bot"
+	"github.com/uxpin-access-bot/uxpin-access-bot/delivery"
+	"github.com/uxpin-access-bot/uxpin-access-bot/handlers"
+	"github.com/uxpin-access-bot/uxpin-access-bot/storage"
+)
+
+// drainTimeout bounds how long shutdown waits for in-flight work.
+const drainTimeout = 10 * time.Second
+
+// Main is the whole program, wired in one place.
+type Main struct {
+	Config *Config
+	Log    *slog.Logger
+
+	DB       *storage.DB
+	API      *slack.Client
+	Service  *access.Service
+	Bot      *bot.Bot
+	Worker   *delivery.Worker
+	Handlers *handlers.Handler
+}
+
+// newLogger builds the slog logger the configuration asks for.
+func newLogger(c *Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.SlogLevel()}
+	if strings.EqualFold(c.LogFormat, "json") {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Open opens the database and builds every part, without connecting to Slack.
+func (m *Main) Open() error {
+	c := m.Config
+	db, err := storage.Open(c.DBPath, storage.Options{LockTimeout: time.Second})
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", c.DBPath, err)
+	}
+	m.DB = db
+	m.API = slack.New(c.BotToken, slack.OptionAppLevelToken(c.AppToken), slack.OptionAPIURL(c.APIURL))
+	dir := bot.NewDirectory(m.API, c.ApproverUsers(), c.ApproverGroups(), 5*time.Minute)
+	m.Service = access.NewService(db, dir, access.Policy{
+		Admins:         c.Admins,
+		AllowedDomains: c.AllowedEmailDomains,
+		AuditChannel:   c.AuditChannel,
+	}, nil)
+	m.Handlers = handlers.New(m.Service, m.API, dir, m.Log, handlers.Options{
+		ResponseHosts: handlers.ResponseHostsFor(c.APIURL),
+	})
+	m.Bot = bot.New(m.API, m.Handlers, m.Log)
+	m.Worker = delivery.New(db, m.API, handlers.Render, m.Log, delivery.Options{})
+	return nil
+}
+
+// Run checks the bot token, then runs Socket Mode and the outbox worker until
+// ctx is cancelled or Slack refuses the tokens.
+func (m *Main) Run(ctx context.Context) error {
+	actx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	who, err := m.API.AuthTestContext(actx)
+	cancel()
+	if err != nil {
+		var se slack.SlackErrorResponse
+		if errors.As(err, &se) {
+			return fmt.Errorf("%w: SLACK_BOT_TOKEN was refused by Slack (%s)", bot.ErrAuth, se.Err)
+		}
+		return fmt.Errorf("reach Slack at SLACK_API_URL: %s", redactErr(err))
+	}
+	m.Log.Info("starting", "team", who.Team, "bot_user", who.UserID, "db", m.Config.DBPath)
+
+	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = m.Worker.Run(wctx) })
+
+	err = m.Bot.Run(ctx, drainTimeout)
+
+	// Stop the worker, then give it one last pass over what the final
+	// handlers queued; whatever is left is delivered on the next start.
+	stopWorker()
+	wg.Wait()
+	flush, cancelFlush := context.WithTimeout(context.Background(), 3*time.Second)
+	m.Worker.Drain(flush)
+	cancelFlush()
+	return err
+}
+
+// Close releases the database.
+func (m *Main) Close() error {
+	if m.DB != nil {
+		return m.DB.Close()
+	}
+	return nil
+}
+
+// redactErr keeps errors one line and free of tokens.
+func redactErr(err error) string {
+	s := err.Error()
+	for _, p := range []string{"xoxb-", "xapp-", "xoxp-"} {
+		for {
+			i := strings.Index(s, p)
+			if i < 0 {
+				break
+			}
+			j := i
+			for j < len(s) && s[j] != ' ' && s[j] != '"' && s[j] != '&' {
+				j++
+			}
+			s = s[:i] + "[redacted]" + s[j:]
+		}
+	}
+	return s
+}

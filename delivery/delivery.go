@@ -1,0 +1,397 @@
+// Package delivery turns the outbox into Slack messages. A single worker
+// delivers each stored notice, retries what can succeed later, honours
+// Slack's Retry-After, and tags every post with its notice ID in message
+// metadata so that a post whose confirmation was lost in a crash is found in
+// the channel's history instead of being posted twice.
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/uxpin-access-bot/uxpin-access-bot/access"
+)
+
+// MetadataEventType marks the bot's messages in Slack message metadata.
+const MetadataEventType = "uxpin_access_notice"
+
+// Store is the outbox as the worker needs it.
+type Store interface {
+	DueNotices(ctx context.Context, now time.Time, limit int) ([]access.Notice, error)
+	NextDue(ctx context.Context) (time.Time, bool, error)
+	MarkSent(ctx context.Context, id uint64, ref *access.MessageRef) error
+	Reschedule(ctx context.Context, id uint64, attempts int, next time.Time, lastErr string) error
+	Abandon(ctx context.Context, id uint64, reason string) error
+	MessageRefs(ctx context.Context, requestID string, kind access.NoticeKind) ([]access.MessageRef, error)
+	Request(ctx context.Context, id string) (*access.Request, error)
+	Wake() <-chan struct{}
+}
+
+// SlackAPI is the part of the Web API the worker calls.
+type SlackAPI interface {
+	OpenConversationContext(ctx context.Context, params *slack.OpenConversationParameters) (*slack.Channel, bool, bool, error)
+	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
+	UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slack.MsgOption) (string, string, string, error)
+	GetConversationHistoryContext(ctx context.Context, params *slack.GetConversationHistoryParameters) (*slack.GetConversationHistoryResponse, error)
+}
+
+// Renderer builds the message a notice becomes from the request as stored now.
+type Renderer func(n access.Notice, r *access.Request) (text string, blocks []slack.Block)
+
+// Options tune a Worker.
+type Options struct {
+	Now          func() time.Time
+	BaseBackoff  time.Duration // first retry delay; default 1 s
+	MaxBackoff   time.Duration // cap; default 5 min
+	PollInterval time.Duration // safety poll when nothing wakes the worker; default 5 s
+	CallTimeout  time.Duration // one Slack call; default 15 s
+}
+
+// Worker delivers the outbox.
+type Worker struct {
+	store  Store
+	api    SlackAPI
+	render Renderer
+	log    *slog.Logger
+	opts   Options
+
+	started time.Time
+	mu      sync.Mutex
+	ims     map[string]string // user ID → IM channel ID
+	// uncertain holds notices whose post may have reached Slack without us
+	// learning the ts (a timeout, say); they are looked up before a re-post.
+	uncertain map[uint64]bool
+}
+
+// New returns a Worker.
+func New(store Store, api SlackAPI, render Renderer, log *slog.Logger, opts Options) *Worker {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.BaseBackoff <= 0 {
+		opts.BaseBackoff = time.Second
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = 5 * time.Minute
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = 5 * time.Second
+	}
+	if opts.CallTimeout <= 0 {
+		opts.CallTimeout = 15 * time.Second
+	}
+	return &Worker{store: store, api: api, render: render, log: log, opts: opts,
+		ims: map[string]string{}, uncertain: map[uint64]bool{}}
+}
+
+// Run delivers notices until ctx is cancelled.
+func (w *Worker) Run(ctx context.Context) error {
+	w.started = w.opts.Now()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-w.store.Wake():
+		case <-timer.C:
+		}
+		w.Drain(ctx)
+		wait := w.opts.PollInterval
+		if next, ok, err := w.store.NextDue(ctx); err == nil && ok {
+			if d := next.Sub(w.opts.Now()); d < wait {
+				wait = max(d, 10*time.Millisecond)
+			}
+		}
+		timer.Reset(wait)
+	}
+}
+
+// Drain delivers every notice that is due now, once each.
+func (w *Worker) Drain(ctx context.Context) {
+	for ctx.Err() == nil {
+		due, err := w.store.DueNotices(ctx, w.opts.Now(), 100)
+		if err != nil {
+			w.log.Error("outbox: read failed", "err", err)
+			return
+		}
+		if len(due) == 0 {
+			return
+		}
+		for _, n := range due {
+			if ctx.Err() != nil {
+				return
+			}
+			w.deliver(ctx, n)
+		}
+		if len(due) < 100 {
+			return
+		}
+	}
+}
+
+func (w *Worker) deliver(ctx context.Context, n access.Notice) {
+	r, err := w.store.Request(ctx, n.RequestID)
+	if err != nil {
+		if access.ErrorCode(err) == access.ENOTFOUND {
+			w.abandon(ctx, n, "request not found")
+			return
+		}
+		w.retry(ctx, n, err)
+		return
+	}
+	switch n.Kind {
+	case access.NoticeCardsUpdate:
+		err = w.updateAll(ctx, n, r, access.NoticeApprovalCard)
+	case access.NoticeTaskUpdate:
+		err = w.updateAll(ctx, n, r, access.NoticeTask)
+	default:
+		err = w.post(ctx, n, r)
+	}
+	if err == nil {
+		return
+	}
+	if permanent(err) {
+		w.abandon(ctx, n, slackCode(err))
+		return
+	}
+	w.retry(ctx, n, err)
+}
+
+func (w *Worker) post(ctx context.Context, n access.Notice, r *access.Request) error {
+	channel, err := w.channelFor(ctx, n.To)
+	if err != nil {
+		return err
+	}
+	if w.mayHavePosted(n) {
+		if ts, found, err := w.findPosted(ctx, channel, n.ID); err != nil {
+			return err
+		} else if found {
+			w.log.Info("outbox: notice was already posted; not posting again", "notice", n.ID, "request", n.RequestID)
+			return w.sent(ctx, n, channel, ts)
+		}
+	}
+	text, blocks := w.render(n, r)
+	opts := []slack.MsgOption{
+		slack.MsgOptionText(text, false),
+		slack.MsgOptionMetadata(slack.SlackMetadata{
+			EventType:    MetadataEventType,
+			EventPayload: map[string]any{"notice_id": strconv.FormatUint(n.ID, 10), "request_id": n.RequestID},
+		}),
+	}
+	if len(blocks) > 0 {
+		opts = append(opts, slack.MsgOptionBlocks(blocks...))
+	}
+	cctx, cancel := context.WithTimeout(ctx, w.opts.CallTimeout)
+	defer cancel()
+	ch, ts, err := w.api.PostMessageContext(cctx, channel, opts...)
+	if err != nil {
+		if ambiguous(err) {
+			w.mu.Lock()
+			w.uncertain[n.ID] = true
+			w.mu.Unlock()
+		}
+		return err
+	}
+	if ch == "" {
+		ch = channel
+	}
+	return w.sent(ctx, n, ch, ts)
+}
+
+func (w *Worker) sent(ctx context.Context, n access.Notice, channel, ts string) error {
+	ref := &access.MessageRef{NoticeID: n.ID, Kind: n.Kind, RequestID: n.RequestID, To: n.To, Channel: channel, TS: ts}
+	if err := w.store.MarkSent(ctx, n.ID, ref); err != nil {
+		// The message is out; remember that so a retry looks before posting.
+		w.mu.Lock()
+		w.uncertain[n.ID] = true
+		w.mu.Unlock()
+		return fmt.Errorf("mark notice %d sent: %w", n.ID, err)
+	}
+	w.mu.Lock()
+	delete(w.uncertain, n.ID)
+	w.mu.Unlock()
+	w.log.Debug("outbox: delivered", "notice", n.ID, "kind", n.Kind, "request", n.RequestID)
+	return nil
+}
+
+// mayHavePosted reports whether an earlier attempt, in this process or one
+// that crashed, might have posted n.
+func (w *Worker) mayHavePosted(n access.Notice) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.uncertain[n.ID] || n.CreatedAt.Before(w.started)
+}
+
+// findPosted looks through the channel's recent history for a message that
+// carries notice id in its metadata.
+func (w *Worker) findPosted(ctx context.Context, channel string, id uint64) (string, bool, error) {
+	cctx, cancel := context.WithTimeout(ctx, w.opts.CallTimeout)
+	defer cancel()
+	want := strconv.FormatUint(id, 10)
+	h, err := w.api.GetConversationHistoryContext(cctx, &slack.GetConversationHistoryParameters{
+		ChannelID: channel, Limit: 100, IncludeAllMetadata: true,
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("search history of %s: %w", channel, err)
+	}
+	for _, m := range h.Messages {
+		if m.Metadata.EventType == MetadataEventType && fmt.Sprint(m.Metadata.EventPayload["notice_id"]) == want {
+			return m.Timestamp, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+func (w *Worker) updateAll(ctx context.Context, n access.Notice, r *access.Request, kind access.NoticeKind) error {
+	refs, err := w.store.MessageRefs(ctx, r.ID, kind)
+	if err != nil {
+		return err
+	}
+	text, blocks := w.render(access.Notice{Kind: kind, RequestID: r.ID}, r)
+	for _, ref := range refs {
+		cctx, cancel := context.WithTimeout(ctx, w.opts.CallTimeout)
+		_, _, _, err := w.api.UpdateMessageContext(cctx, ref.Channel, ref.TS,
+			slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+		cancel()
+		if err != nil {
+			if permanent(err) {
+				// One deleted card must not hold back the others.
+				w.log.Warn("outbox: message could not be updated; skipping it", "request", r.ID, "channel", ref.Channel, "err", slackCode(err))
+				continue
+			}
+			return err
+		}
+	}
+	return w.markUpdated(ctx, n)
+}
+
+func (w *Worker) markUpdated(ctx context.Context, n access.Notice) error {
+	if err := w.store.MarkSent(ctx, n.ID, nil); err != nil {
+		return fmt.Errorf("mark notice %d sent: %w", n.ID, err)
+	}
+	return nil
+}
+
+func (w *Worker) channelFor(ctx context.Context, to string) (string, error) {
+	if to == "" {
+		return "", &slack.SlackErrorResponse{Err: "channel_not_found"}
+	}
+	if to[0] != 'U' && to[0] != 'W' {
+		return to, nil
+	}
+	w.mu.Lock()
+	ch, ok := w.ims[to]
+	w.mu.Unlock()
+	if ok {
+		return ch, nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, w.opts.CallTimeout)
+	defer cancel()
+	c, _, _, err := w.api.OpenConversationContext(cctx, &slack.OpenConversationParameters{Users: []string{to}})
+	if err != nil {
+		return "", fmt.Errorf("open DM with %s: %w", to, err)
+	}
+	w.mu.Lock()
+	w.ims[to] = c.ID
+	w.mu.Unlock()
+	return c.ID, nil
+}
+
+func (w *Worker) retry(ctx context.Context, n access.Notice, err error) {
+	attempts := n.Attempts + 1
+	delay := w.backoff(attempts)
+	if rl, ok := errors.AsType[*slack.RateLimitedError](err); ok && rl.RetryAfter > 0 {
+		delay = rl.RetryAfter
+	}
+	next := w.opts.Now().Add(delay)
+	w.log.Warn("outbox: delivery failed; will retry", "notice", n.ID, "kind", n.Kind, "request", n.RequestID, "attempt", attempts, "retry_in", delay, "err", slackCode(err))
+	if rerr := w.store.Reschedule(ctx, n.ID, attempts, next, slackCode(err)); rerr != nil {
+		w.log.Error("outbox: reschedule failed", "notice", n.ID, "err", rerr)
+	}
+}
+
+func (w *Worker) abandon(ctx context.Context, n access.Notice, reason string) {
+	w.log.Error("outbox: message can't be delivered; giving up", "notice", n.ID, "kind", n.Kind, "request", n.RequestID, "to", n.To, "reason", reason)
+	if err := w.store.Abandon(ctx, n.ID, reason); err != nil {
+		w.log.Error("outbox: abandon failed", "notice", n.ID, "err", err)
+	}
+}
+
+// backoff is exponential with ±20 % jitter, capped.
+func (w *Worker) backoff(attempt int) time.Duration {
+	d := w.opts.BaseBackoff
+	for i := 1; i < attempt && d < w.opts.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, w.opts.MaxBackoff)
+	jitter := 0.8 + 0.4*rand.Float64()
+	return time.Duration(float64(d) * jitter)
+}
+
+// permanentErrors are Slack error codes that no retry can fix.
+var permanentErrors = map[string]bool{
+	"channel_not_found": true, "not_in_channel": true, "is_archived": true,
+	"invalid_auth": true, "not_authed": true, "account_inactive": true, "token_revoked": true,
+	"missing_scope": true, "not_allowed_token_type": true, "user_not_found": true,
+	"user_disabled": true, "cannot_dm_bot": true, "msg_too_long": true, "invalid_blocks": true,
+	"no_text": true, "message_not_found": true, "cant_update_message": true,
+	"restricted_action": true, "invalid_metadata_format": true, "invalid_arguments": true,
+	"too_many_attachments": true, "edit_window_closed": true,
+}
+
+func permanent(err error) bool {
+	if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
+		return permanentErrors[se.Err]
+	}
+	if se, ok := errors.AsType[*slack.SlackErrorResponse](err); ok {
+		return permanentErrors[se.Err]
+	}
+	if sc, ok := errors.AsType[slack.StatusCodeError](err); ok {
+		return sc.Code >= 400 && sc.Code < 500 && sc.Code != 429 && sc.Code != 408
+	}
+	return false
+}
+
+// ambiguous reports whether a failed post may nevertheless have been made.
+func ambiguous(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	if _, ok := errors.AsType[net.Error](err); ok {
+		return true
+	}
+	if sc, ok := errors.AsType[slack.StatusCodeError](err); ok {
+		return sc.Code >= 500
+	}
+	return false
+}
+
+// slackCode is a short, secret-free description of a delivery error.
+func slackCode(err error) string {
+	if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
+		return se.Err
+	}
+	if se, ok := errors.AsType[*slack.SlackErrorResponse](err); ok {
+		return se.Err
+	}
+	if rl, ok := errors.AsType[*slack.RateLimitedError](err); ok {
+		return "ratelimited (retry after " + rl.RetryAfter.String() + ")"
+	}
+	if sc, ok := errors.AsType[slack.StatusCodeError](err); ok {
+		return "http " + strconv.Itoa(sc.Code)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "timeout"
+	}
+	return err.Error()
+}

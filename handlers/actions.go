@@ -1,0 +1,90 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/slack-go/slack"
+
+	"github.com/uxpin-access-bot/uxpin-access-bot/access"
+)
+
+// BlockAction handles button clicks on cards, tasks, lists and the Home tab.
+// Who may do what is decided by the lifecycle from configuration and stored
+// state; the payload only tells which button and which request.
+func (h *Handler) BlockAction(ctx context.Context, cb slack.InteractionCallback) {
+	actor := cb.User.ID
+	if actor == "" {
+		h.log.Warn("block action without a user ignored")
+		return
+	}
+	for _, a := range cb.ActionCallback.BlockActions {
+		if a == nil {
+			continue
+		}
+		h.action(ctx, cb, actor, a.ActionID, a.Value)
+	}
+}
+
+func (h *Handler) action(ctx context.Context, cb slack.InteractionCallback, actor, actionID, id string) {
+	rep := func(text string) { h.reply(ctx, cb.ResponseURL, cb.Channel.ID, actor, text) }
+	fail := func(err error, what string) { h.replyErr(ctx, cb.ResponseURL, cb.Channel.ID, actor, err, what) }
+	switch actionID {
+	case ActionApprove:
+		r, err := h.svc.Decide(ctx, id, actor, true, "")
+		if err != nil {
+			fail(err, "approve")
+			return
+		}
+		h.log.Info("request approved", "request", r.ID, "by", actor, "assignee", r.Assignee)
+		rep(fmt.Sprintf("You approved %s. %s", r.ID, outcome(r)))
+	case ActionDeny:
+		r, err := h.svc.CheckDecide(ctx, id, actor)
+		if err != nil {
+			fail(err, "deny")
+			return
+		}
+		h.openReason(ctx, cb, reasonModal(CallbackDeny, "Deny request", "Why is it denied? The requester will see this.", "Deny", r))
+	case ActionDone:
+		r, err := h.svc.Complete(ctx, id, actor)
+		if err != nil {
+			fail(err, "mark done")
+			return
+		}
+		h.log.Info("task done", "request", r.ID, "by", actor)
+		rep(fmt.Sprintf("Thanks! %s is done and the ledger is updated.", r.ID))
+	case ActionFail:
+		r, err := h.svc.CheckClose(ctx, id, actor)
+		if err != nil {
+			fail(err, "can't complete")
+			return
+		}
+		h.openReason(ctx, cb, reasonModal(CallbackFail, "Can't complete", "What stops it? The requester and approvers will see this.", "Send", r))
+	case ActionCancel:
+		r, err := h.svc.Cancel(ctx, id, actor)
+		if err != nil {
+			fail(err, "cancel")
+			return
+		}
+		h.log.Info("request cancelled", "request", r.ID, "by", actor)
+		rep(fmt.Sprintf("%s is cancelled.", r.ID))
+	default:
+		h.log.Warn("unknown action ignored", "action_id", truncate(actionID, 80), "user", actor)
+	}
+}
+
+func (h *Handler) openReason(ctx context.Context, cb slack.InteractionCallback, m slack.ModalViewRequest) {
+	if _, err := h.api.OpenViewContext(ctx, cb.TriggerID, m); err != nil {
+		h.log.Error("views.open failed", "user", cb.User.ID, "err", err)
+		h.reply(ctx, cb.ResponseURL, cb.Channel.ID, cb.User.ID, "Sorry, I couldn't open the form (Slack said: "+slackErr(err)+"). Please click again.")
+	}
+}
+
+// requestIDOf pulls a request ID from a payload field, refusing anything that
+// is not one, so forged values never reach storage as arbitrary keys.
+func requestIDOf(s string) (string, error) {
+	if _, err := access.ParseID(s); err != nil {
+		return "", access.Errorf(access.ENOTFOUND, "That request no longer exists.")
+	}
+	return s, nil
+}

@@ -1,0 +1,301 @@
+package handlers
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/uxpin-access-bot/uxpin-access-bot/access"
+)
+
+// Action IDs of the buttons the bot posts. Each button's value is a request ID.
+const (
+	ActionApprove = "uxpin_approve"
+	ActionDeny    = "uxpin_deny"
+	ActionDone    = "uxpin_done"
+	ActionFail    = "uxpin_fail"
+	ActionCancel  = "uxpin_cancel"
+)
+
+// Callback IDs of the modals the bot opens.
+const (
+	CallbackRequest = "uxpin_request"
+	CallbackDeny    = "uxpin_deny_reason"
+	CallbackFail    = "uxpin_fail_reason"
+)
+
+// Block and action IDs inside the request modal are the lifecycle's field
+// names, so a validation error maps straight onto the block it concerns.
+const (
+	blockAction        = access.FieldAction
+	blockTarget        = access.FieldTarget
+	blockRole          = access.FieldRole
+	blockJustification = access.FieldJustification
+	blockEndDate       = access.FieldEndDate
+	blockReason        = access.FieldReason
+)
+
+// Slack's limits that our builders must respect (see slack-facts.md).
+const (
+	maxSectionText = 3000
+	maxFieldText   = 2000
+	maxMsgBlocks   = 50
+)
+
+// esc escapes text for mrkdwn so user input cannot inject mentions such as
+// <!channel> or links.
+func esc(s string) string {
+	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+	return r.Replace(s)
+}
+
+// truncate cuts s to at most n runes, marking the cut.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	runes := []rune(s)
+	return string(runes[:n-1]) + "…"
+}
+
+func mrkdwn(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, truncate(s, maxSectionText), false, false)
+}
+
+func plain(s string, n int) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, truncate(s, n), false, false)
+}
+
+func section(s string) *slack.SectionBlock { return slack.NewSectionBlock(mrkdwn(s), nil, nil) }
+
+func contextLine(s string) *slack.ContextBlock {
+	return slack.NewContextBlock("", mrkdwn(s))
+}
+
+func button(actionID, text, value string, style slack.Style) *slack.ButtonBlockElement {
+	b := slack.NewButtonBlockElement(actionID, value, plain(text, 75))
+	if style != "" {
+		b.Style = style
+	}
+	return b
+}
+
+func user(id string) string {
+	if id == "" {
+		return "nobody"
+	}
+	return "<@" + id + ">"
+}
+
+// summary is a one-line description such as "grant Editor access to <@U2> (alice@example.com)".
+func summary(r *access.Request) string {
+	who := fmt.Sprintf("%s (%s)", user(r.Target), esc(r.TargetEmail))
+	switch r.Action {
+	case access.ActionGrant:
+		return fmt.Sprintf("grant *%s* access to %s", r.Role.Label(), who)
+	case access.ActionChange:
+		if r.CurrentRole != "" {
+			return fmt.Sprintf("change %s from %s to *%s*", who, r.CurrentRole.Label(), r.Role.Label())
+		}
+		return fmt.Sprintf("change the role of %s to *%s*", who, r.Role.Label())
+	case access.ActionRemove:
+		return "remove UXPin access from " + who
+	}
+	return string(r.Action)
+}
+
+func requestFields(r *access.Request) []*slack.TextBlockObject {
+	f := []*slack.TextBlockObject{
+		mrkdwnField("*Action*\n" + r.Action.Label()),
+		mrkdwnField("*Person*\n" + user(r.Target) + "\n" + esc(r.TargetEmail)),
+	}
+	if r.Role != "" {
+		role := r.Role.Label()
+		if r.CurrentRole != "" && r.CurrentRole != r.Role {
+			role = r.CurrentRole.Label() + " → " + role
+		}
+		f = append(f, mrkdwnField("*Role*\n"+role))
+	} else if r.CurrentRole != "" {
+		f = append(f, mrkdwnField("*Current role*\n"+r.CurrentRole.Label()))
+	}
+	f = append(f, mrkdwnField("*Requested by*\n"+user(r.Requester)))
+	if r.EndDate != "" {
+		f = append(f, mrkdwnField("*Until*\n"+r.EndDate))
+	}
+	return f
+}
+
+func mrkdwnField(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, truncate(s, maxFieldText), false, false)
+}
+
+func justification(r *access.Request) slack.Block {
+	if r.Justification == "" {
+		return nil
+	}
+	return section("*Why*\n" + esc(r.Justification))
+}
+
+// outcome describes a closed or decided request for cards and lists.
+func outcome(r *access.Request) string {
+	switch r.State {
+	case access.StatePending:
+		return ":hourglass_flowing_sand: Waiting for an approver."
+	case access.StateApproved:
+		if r.Assignee == "" {
+			return fmt.Sprintf(":white_check_mark: Approved by %s. No UXPin admin could be assigned; an approver should follow up.", user(r.DecidedBy))
+		}
+		return fmt.Sprintf(":white_check_mark: Approved by %s; task assigned to %s.", user(r.DecidedBy), user(r.Assignee))
+	case access.StateDenied:
+		return fmt.Sprintf(":no_entry: Denied by %s: %s", user(r.DecidedBy), esc(r.DenyReason))
+	case access.StateFulfilled:
+		return fmt.Sprintf(":white_check_mark: Done. Approved by %s, completed in UXPin by %s.", user(r.DecidedBy), user(r.ClosedBy))
+	case access.StateFailed:
+		return fmt.Sprintf(":warning: %s could not complete it: %s", user(r.ClosedBy), esc(r.FailReason))
+	case access.StateCancelled:
+		return ":heavy_multiplication_x: Cancelled by the requester."
+	}
+	return string(r.State)
+}
+
+func compact(blocks ...slack.Block) []slack.Block {
+	out := blocks[:0]
+	for _, b := range blocks {
+		if b != nil {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// approvalCard is the message an approver decides on; once decided it shows
+// the outcome instead of the buttons.
+func approvalCard(r *access.Request) (string, []slack.Block) {
+	text := fmt.Sprintf("UXPin access request %s: %s", r.ID, plainSummary(r))
+	var actions slack.Block
+	if r.State == access.StatePending {
+		actions = slack.NewActionBlock("decide_"+r.ID,
+			button(ActionApprove, "Approve", r.ID, slack.StylePrimary),
+			button(ActionDeny, "Deny", r.ID, slack.StyleDanger))
+	}
+	return text, compact(
+		slack.NewHeaderBlock(plain("UXPin access request "+r.ID, 150)),
+		slack.NewSectionBlock(nil, requestFields(r), nil),
+		justification(r),
+		actions,
+		contextLine(outcome(r)),
+	)
+}
+
+// plainSummary is summary without mrkdwn, for notification text.
+func plainSummary(r *access.Request) string {
+	s := strings.NewReplacer("*", "").Replace(summary(r))
+	return s
+}
+
+// taskSteps are the exact UXPin UI steps for an approved request.
+func taskSteps(r *access.Request) string {
+	email := "`" + esc(r.TargetEmail) + "`"
+	open := "1. Sign in to app.uxpin.com and open *Account Settings > Team Members*.\n"
+	switch r.Action {
+	case access.ActionGrant:
+		return open +
+			"2. Click *Invite Members*.\n" +
+			"3. Enter " + email + ".\n" +
+			"4. Choose the role *" + r.Role.Label() + "* and send the invitation.\n" +
+			"5. Come back here and press *Mark done*."
+	case access.ActionChange:
+		from := ""
+		if r.CurrentRole != "" {
+			from = " from " + r.CurrentRole.Label()
+		}
+		return open +
+			"2. Find the row of " + email + ".\n" +
+			"3. Change the role" + from + " to *" + r.Role.Label() + "*.\n" +
+			"4. Come back here and press *Mark done*."
+	case access.ActionRemove:
+		return open +
+			"2. Find the row of " + email + ".\n" +
+			"3. Choose *Remove from Team* and confirm.\n" +
+			"4. Come back here and press *Mark done*."
+	}
+	return ""
+}
+
+// taskMessage is the task DM'd to the assigned UXPin admin.
+func taskMessage(r *access.Request) (string, []slack.Block) {
+	text := fmt.Sprintf("UXPin task %s: %s", r.ID, plainSummary(r))
+	var actions slack.Block
+	if r.State == access.StateApproved {
+		actions = slack.NewActionBlock("task_"+r.ID,
+			button(ActionDone, "Mark done", r.ID, slack.StylePrimary),
+			button(ActionFail, "Can't complete", r.ID, slack.StyleDanger))
+	}
+	return text, compact(
+		slack.NewHeaderBlock(plain("UXPin task "+r.ID, 150)),
+		section(fmt.Sprintf("Please %s. Approved by %s.", summary(r), user(r.DecidedBy))),
+		section(taskSteps(r)),
+		justification(r),
+		actions,
+		contextLine(outcome(r)),
+	)
+}
+
+// Render builds the message a notice becomes, from the request as stored now.
+func Render(n access.Notice, r *access.Request) (string, []slack.Block) {
+	switch n.Kind {
+	case access.NoticeApprovalCard, access.NoticeCardsUpdate:
+		return approvalCard(r)
+	case access.NoticeTask, access.NoticeTaskUpdate:
+		return taskMessage(r)
+	case access.NoticeSubmitted:
+		text := fmt.Sprintf("Your request %s to %s was submitted. Approvers have been asked.", r.ID, plainSummary(r))
+		var actions slack.Block
+		if r.State == access.StatePending {
+			actions = slack.NewActionBlock("cancel_"+r.ID, button(ActionCancel, "Cancel request", r.ID, ""))
+		}
+		return text, compact(
+			section(fmt.Sprintf("Your request *%s* to %s was submitted. Approvers have been asked; you will hear back here.", r.ID, summary(r))),
+			actions)
+	case access.NoticeDecided:
+		if r.DecidedBy == "" {
+			break
+		}
+		if r.DenyReason != "" || r.State == access.StateDenied {
+			text := fmt.Sprintf("Your request %s was denied: %s", r.ID, r.DenyReason)
+			return text, []slack.Block{section(fmt.Sprintf(":no_entry: Your request *%s* to %s was denied by %s.\n*Reason:* %s", r.ID, summary(r), user(r.DecidedBy), esc(r.DenyReason)))}
+		}
+		text := fmt.Sprintf("Your request %s was approved.", r.ID)
+		return text, []slack.Block{section(fmt.Sprintf(":white_check_mark: Your request *%s* to %s was approved by %s. A UXPin admin will now make the change.", r.ID, summary(r), user(r.DecidedBy)))}
+	case access.NoticeFulfilled:
+		var s string
+		switch r.Action {
+		case access.ActionGrant:
+			s = fmt.Sprintf("%s now has *%s* access to UXPin (%s). Look for the invitation email from UXPin.", esc(r.TargetEmail), r.Role.Label(), r.ID)
+		case access.ActionChange:
+			s = fmt.Sprintf("%s now has the *%s* role in UXPin (%s).", esc(r.TargetEmail), r.Role.Label(), r.ID)
+		default:
+			s = fmt.Sprintf("UXPin access of %s was removed (%s).", esc(r.TargetEmail), r.ID)
+		}
+		return "Done: " + strings.ReplaceAll(s, "*", ""), []slack.Block{section(":white_check_mark: Done: " + s)}
+	case access.NoticeFailed:
+		s := fmt.Sprintf(":warning: Request *%s* (%s) could not be completed by %s.\n*Reason:* %s", r.ID, summary(r), user(r.ClosedBy), esc(r.FailReason))
+		return fmt.Sprintf("Request %s could not be completed: %s", r.ID, r.FailReason), []slack.Block{section(s)}
+	case access.NoticeCancelled:
+		return fmt.Sprintf("You cancelled request %s.", r.ID), []slack.Block{section(fmt.Sprintf("You cancelled request *%s* (%s).", r.ID, summary(r)))}
+	case access.NoticeAudit:
+		line := fmt.Sprintf("%s %s: %s. Requested by %s.", r.ID, r.State, plainSummary(r), user(r.Requester))
+		switch r.State {
+		case access.StateDenied:
+			line += fmt.Sprintf(" Denied by %s: %s", user(r.DecidedBy), esc(r.DenyReason))
+		case access.StateFulfilled:
+			line += fmt.Sprintf(" Approved by %s, done by %s.", user(r.DecidedBy), user(r.ClosedBy))
+		case access.StateFailed:
+			line += fmt.Sprintf(" Approved by %s, failed by %s: %s", user(r.DecidedBy), user(r.ClosedBy), esc(r.FailReason))
+		}
+		return truncate(line, maxSectionText), nil
+	}
+	return fmt.Sprintf("Update on request %s: %s", r.ID, r.State), nil
+}

@@ -1,0 +1,245 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/uxpin-access-bot/uxpin-access-bot/access"
+)
+
+// Command is a parsed /uxpin-access invocation.
+type Command struct {
+	Name string // "", offboard, status, pending, roster, reconcile, help, or "unknown"
+	// User is the Slack user ID named after offboard, if any.
+	User string
+	// Arg is the text after the subcommand, as typed (trimmed).
+	Arg string
+}
+
+var mentionRE = regexp.MustCompile(`^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$`)
+
+// ParseCommand parses the text of a /uxpin-access command. It never fails:
+// text it does not understand becomes Name "unknown".
+func ParseCommand(text string) Command {
+	text = access.Clean(text)
+	name, arg, _ := strings.Cut(text, " ")
+	name = strings.ToLower(name)
+	arg = strings.TrimSpace(arg)
+	switch name {
+	case "":
+		return Command{}
+	case "offboard":
+		c := Command{Name: name, Arg: arg}
+		if m := mentionRE.FindStringSubmatch(arg); m != nil {
+			c.User = m[1]
+		}
+		return c
+	case "status", "pending", "roster", "reconcile", "help":
+		return Command{Name: name, Arg: arg}
+	}
+	return Command{Name: "unknown", Arg: text}
+}
+
+const usage = "*UXPin access* — ask for UXPin access and keep track of who has it.\n" +
+	"• `/uxpin-access` — request access, a role change or a removal\n" +
+	"• `/uxpin-access offboard @person` — request that someone's access be removed\n" +
+	"• `/uxpin-access status` — your requests and where they stand\n" +
+	"• `/uxpin-access pending` — approvals and tasks waiting for you (approvers and admins)\n" +
+	"• `/uxpin-access roster` — who holds UXPin access now (approvers and admins)\n" +
+	"• `/uxpin-access reconcile` — compare the roster with UXPin's Team Members list (approvers and admins)\n" +
+	"• `/uxpin-access help` — this message"
+
+// SlashCommand handles /uxpin-access after the envelope was acked.
+func (h *Handler) SlashCommand(ctx context.Context, cmd slack.SlashCommand) {
+	c := ParseCommand(cmd.Text)
+	rep := func(text string, blocks ...slack.Block) {
+		h.reply(ctx, cmd.ResponseURL, cmd.ChannelID, cmd.UserID, text, blocks...)
+	}
+	switch c.Name {
+	case "":
+		h.openRequestModal(ctx, cmd, access.ActionGrant, cmd.UserID)
+	case "offboard":
+		if c.Arg != "" && c.User == "" {
+			rep(fmt.Sprintf("I couldn't tell who %q is. Mention the person, like `/uxpin-access offboard @alex`, or pick them in the form.", c.Arg))
+		}
+		h.openRequestModal(ctx, cmd, access.ActionRemove, c.User)
+	case "status":
+		h.status(ctx, cmd, rep)
+	case "pending", "roster", "reconcile":
+		if !h.privileged(ctx, cmd.UserID) {
+			rep(fmt.Sprintf("`/uxpin-access %s` is for UXPin access approvers and admins. Try `/uxpin-access status` for your own requests.", c.Name))
+			return
+		}
+		switch c.Name {
+		case "pending":
+			h.pending(ctx, cmd, rep)
+		case "roster":
+			h.roster(ctx, rep)
+		case "reconcile":
+			rep("The seat audit is not available in this version yet.")
+		}
+	case "help":
+		rep(usage, section(usage))
+	default:
+		text := fmt.Sprintf("I didn't understand `%s`.\n\n%s", esc(truncate(c.Arg, 100)), usage)
+		rep(text, section(text))
+	}
+}
+
+func (h *Handler) privileged(ctx context.Context, user string) bool {
+	if h.svc.IsAdmin(user) {
+		return true
+	}
+	ok, err := h.svc.IsApprover(ctx, user)
+	if err != nil {
+		h.log.Error("approver check failed", "user", user, "err", err)
+	}
+	return ok
+}
+
+func (h *Handler) openRequestModal(ctx context.Context, cmd slack.SlashCommand, action access.Action, target string) {
+	if _, err := h.api.OpenViewContext(ctx, cmd.TriggerID, requestModal(action, target)); err != nil {
+		h.log.Error("views.open failed", "user", cmd.UserID, "err", err)
+		h.reply(ctx, cmd.ResponseURL, cmd.ChannelID, cmd.UserID, "Sorry, I couldn't open the request form (Slack said: "+slackErr(err)+"). Please run the command again.")
+	}
+}
+
+// slackErr keeps only Slack's error code, never request details.
+func slackErr(err error) string {
+	if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
+		return se.Err
+	}
+	return "no answer"
+}
+
+const listLimit = 15
+
+func (h *Handler) status(ctx context.Context, cmd slack.SlashCommand, rep func(string, ...slack.Block)) {
+	reqs, err := h.svc.MyRequests(ctx, cmd.UserID, listLimit+1)
+	if err != nil {
+		h.replyErr(ctx, cmd.ResponseURL, cmd.ChannelID, cmd.UserID, err, "status")
+		return
+	}
+	if len(reqs) == 0 {
+		rep("You have no UXPin access requests. Run `/uxpin-access` to make one.")
+		return
+	}
+	blocks := []slack.Block{section("*Your UXPin access requests*")}
+	lines := []string{}
+	for i, r := range reqs {
+		if i == listLimit {
+			blocks = append(blocks, contextLine("Older requests are not shown."))
+			break
+		}
+		line := fmt.Sprintf("*%s* %s — *%s*: %s (submitted %s)", r.ID, summary(r), r.State, outcome(r), formatDate(r.CreatedAt))
+		lines = append(lines, fmt.Sprintf("%s %s: %s", r.ID, r.State, plainSummary(r)))
+		sec := section(line)
+		if r.State == access.StatePending {
+			sec.Accessory = slack.NewAccessory(button(ActionCancel, "Cancel", r.ID, ""))
+		}
+		blocks = append(blocks, sec)
+	}
+	rep("Your UXPin access requests:\n"+strings.Join(lines, "\n"), blocks...)
+}
+
+func (h *Handler) pending(ctx context.Context, cmd slack.SlashCommand, rep func(string, ...slack.Block)) {
+	var blocks []slack.Block
+	var lines []string
+	isApprover, err := h.svc.IsApprover(ctx, cmd.UserID)
+	if err != nil {
+		h.replyErr(ctx, cmd.ResponseURL, cmd.ChannelID, cmd.UserID, err, "pending")
+		return
+	}
+	if isApprover {
+		reqs, err := h.svc.PendingFor(ctx, cmd.UserID, 10)
+		if err != nil {
+			h.replyErr(ctx, cmd.ResponseURL, cmd.ChannelID, cmd.UserID, err, "pending")
+			return
+		}
+		blocks = append(blocks, section(fmt.Sprintf("*Waiting for your approval* (%d shown)", len(reqs))))
+		for _, r := range reqs {
+			lines = append(lines, fmt.Sprintf("approve? %s: %s", r.ID, plainSummary(r)))
+			blocks = append(blocks,
+				section(fmt.Sprintf("*%s*: %s, asked by %s on %s.\n%s", r.ID, summary(r), user(r.Requester), formatDate(r.CreatedAt), esc(truncate(r.Justification, 300)))),
+				slack.NewActionBlock("pending_"+r.ID,
+					button(ActionApprove, "Approve", r.ID, slack.StylePrimary),
+					button(ActionDeny, "Deny", r.ID, slack.StyleDanger)))
+		}
+	}
+	if h.svc.IsAdmin(cmd.UserID) {
+		tasks, err := h.svc.OpenTasks(ctx, cmd.UserID, 10)
+		if err != nil {
+			h.replyErr(ctx, cmd.ResponseURL, cmd.ChannelID, cmd.UserID, err, "pending")
+			return
+		}
+		blocks = append(blocks, section(fmt.Sprintf("*Your open UXPin tasks* (%d shown)", len(tasks))))
+		for _, r := range tasks {
+			lines = append(lines, fmt.Sprintf("task %s: %s", r.ID, plainSummary(r)))
+			blocks = append(blocks,
+				section(fmt.Sprintf("*%s*: %s (assigned %s)", r.ID, summary(r), formatDate(r.AssignedAt))),
+				slack.NewActionBlock("tasks_"+r.ID,
+					button(ActionDone, "Mark done", r.ID, slack.StylePrimary),
+					button(ActionFail, "Can't complete", r.ID, slack.StyleDanger)))
+		}
+	}
+	if len(lines) == 0 {
+		rep("Nothing is waiting for you.", blocks...)
+		return
+	}
+	rep(strings.Join(lines, "\n"), blocks...)
+}
+
+func (h *Handler) roster(ctx context.Context, rep func(string, ...slack.Block)) {
+	grants, err := h.svc.Roster(ctx)
+	if err != nil {
+		h.log.Error("roster failed", "err", err)
+		rep(access.ErrorMessage(err))
+		return
+	}
+	if len(grants) == 0 {
+		rep("Nobody holds UXPin access according to the ledger yet.")
+		return
+	}
+	counts := map[access.Role]int{}
+	var lines []string
+	for _, g := range grants {
+		counts[g.Role]++
+		lines = append(lines, fmt.Sprintf("• %s (%s): *%s* since %s, %s", esc(g.Email), user(g.UserID), g.Role.Label(), formatDate(g.Since), g.RequestID))
+	}
+	head := fmt.Sprintf("*UXPin roster*: %d people (%d Admin, %d Editor, %d Viewer)", len(grants), counts[access.RoleAdmin], counts[access.RoleEditor], counts[access.RoleViewer])
+	blocks := []slack.Block{section(head)}
+	blocks = append(blocks, chunkLines(lines, maxMsgBlocks-2)...)
+	text := strings.ReplaceAll(head, "*", "") + "\n" + strings.ReplaceAll(strings.Join(lines, "\n"), "*", "")
+	rep(truncate(text, 3000), blocks...)
+}
+
+// chunkLines packs lines into sections of at most maxSectionText characters,
+// at most maxBlocks sections, and says how many lines did not fit.
+func chunkLines(lines []string, maxBlocks int) []slack.Block {
+	var blocks []slack.Block
+	var cur strings.Builder
+	for i, l := range lines {
+		if cur.Len()+len(l)+1 > maxSectionText-50 {
+			if len(blocks) == maxBlocks-1 {
+				blocks = append(blocks, contextLine(fmt.Sprintf("…and %d more not shown here.", len(lines)-i)))
+				cur.Reset()
+				break
+			}
+			blocks = append(blocks, section(cur.String()))
+			cur.Reset()
+		}
+		if cur.Len() > 0 {
+			cur.WriteByte('\n')
+		}
+		cur.WriteString(l)
+	}
+	if cur.Len() > 0 {
+		blocks = append(blocks, section(cur.String()))
+	}
+	return blocks
+}

@@ -1,0 +1,133 @@
+// Package handlers answers every Slack surface of the bot: the slash command,
+// buttons, modals, events and the App Home. It turns Slack payloads into calls
+// on the access lifecycle and renders the lifecycle's state as Block Kit.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/uxpin-access-bot/uxpin-access-bot/access"
+)
+
+// SlackAPI is the part of the Slack Web API the handlers call directly.
+// Messages that a state change causes do not go through here but through the
+// outbox.
+type SlackAPI interface {
+	OpenViewContext(ctx context.Context, triggerID string, view slack.ModalViewRequest) (*slack.ViewResponse, error)
+	PublishViewContext(ctx context.Context, req slack.PublishViewContextRequest) (*slack.ViewResponse, error)
+	PostEphemeralContext(ctx context.Context, channelID, userID string, options ...slack.MsgOption) (string, error)
+	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
+}
+
+// Directory looks up Slack users.
+type Directory interface {
+	Person(ctx context.Context, id string) (access.Person, error)
+}
+
+// Options tune a Handler.
+type Options struct {
+	// ResponseHosts are the hosts a payload's response_url may point at; any
+	// other URL is ignored, so a forged payload cannot make the bot post to
+	// an arbitrary address.
+	ResponseHosts []string
+	// HTTPClient posts to response URLs; nil uses a client with a timeout.
+	HTTPClient *http.Client
+}
+
+// Handler implements bot.Handler.
+type Handler struct {
+	svc           *access.Service
+	api           SlackAPI
+	dir           Directory
+	log           *slog.Logger
+	http          *http.Client
+	responseHosts []string
+}
+
+// New returns a Handler.
+func New(svc *access.Service, api SlackAPI, dir Directory, log *slog.Logger, opts Options) *Handler {
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 10 * time.Second}
+	}
+	return &Handler{svc: svc, api: api, dir: dir, log: log, http: hc, responseHosts: opts.ResponseHosts}
+}
+
+// ResponseHostsFor returns the response_url hosts to trust for a Web API base
+// URL: Slack's hooks host for slack.com (hooks.slack.com), and the API host
+// itself for GovSlack-style or test deployments.
+func ResponseHostsFor(apiURL string) []string {
+	u, err := url.Parse(apiURL)
+	if err != nil || u.Host == "" {
+		return nil
+	}
+	return []string{u.Host, "hooks." + u.Hostname()}
+}
+
+// reply tells one user something only they see: through the payload's
+// response_url when it is trustworthy, else as an ephemeral message in the
+// channel, else as a DM.
+func (h *Handler) reply(ctx context.Context, responseURL, channel, user, text string, blocks ...slack.Block) {
+	if h.trusted(responseURL) {
+		msg := &slack.WebhookMessage{Text: text, ResponseType: slack.ResponseTypeEphemeral}
+		if len(blocks) > 0 {
+			msg.Blocks = &slack.Blocks{BlockSet: blocks}
+		}
+		err := slack.PostWebhookCustomHTTPContext(ctx, responseURL, h.http, msg)
+		if err == nil {
+			return
+		}
+		h.log.Warn("reply through response_url failed; trying chat.postEphemeral", "user", user, "err", err)
+	}
+	opts := []slack.MsgOption{slack.MsgOptionText(text, false)}
+	if len(blocks) > 0 {
+		opts = append(opts, slack.MsgOptionBlocks(blocks...))
+	}
+	if channel != "" {
+		if _, err := h.api.PostEphemeralContext(ctx, channel, user, opts...); err == nil {
+			return
+		} else {
+			h.log.Warn("chat.postEphemeral failed; sending a DM", "user", user, "err", err)
+		}
+	}
+	if _, _, err := h.api.PostMessageContext(ctx, user, opts...); err != nil {
+		h.log.Error("could not reply to user", "user", user, "err", err)
+	}
+}
+
+func (h *Handler) trusted(responseURL string) bool {
+	if responseURL == "" {
+		return false
+	}
+	u, err := url.Parse(responseURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+		return false
+	}
+	return slices.Contains(h.responseHosts, u.Host)
+}
+
+// replyErr answers a failed lifecycle call with its user-safe message and logs
+// anything unexpected.
+func (h *Handler) replyErr(ctx context.Context, responseURL, channel, user string, err error, what string) {
+	code := access.ErrorCode(err)
+	if code == access.EINTERNAL {
+		h.log.Error(what+" failed", "user", user, "err", err)
+	} else {
+		h.log.Info(what+" refused", "user", user, "code", code, "reason", access.ErrorMessage(err))
+	}
+	h.reply(ctx, responseURL, channel, user, access.ErrorMessage(err))
+}
+
+func formatDate(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.DateOnly)
+}
