@@ -1,0 +1,267 @@
+// Package storage keeps uxpin-access-bot's state in one bbolt file: requests
+// and their indexes, the ledger, the append-only audit log and the outbox of
+// Slack messages owed. It implements access.Store.
+//
+// Every write is one bbolt read-write transaction, so a request, its audit
+// events, its ledger change and the notices it causes commit together or not
+// at all, and concurrent writers are serialised.
+package storage
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+	"unicode/utf8"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/uxpin-access-bot/uxpin-access-bot/access"
+)
+
+// SchemaVersion is the layout version this package writes. Open refuses a
+// database whose stored version is newer.
+const SchemaVersion = 1
+
+// DefaultLockTimeout is how long Open waits for the file lock when
+// Options.LockTimeout is zero.
+const DefaultLockTimeout = time.Second
+
+// ErrInUse means another process holds the database file open.
+var ErrInUse = errors.New("database is in use by another process")
+
+// ErrNewerSchema means the database was written by a newer version of the
+// program, whose layout this one does not understand.
+var ErrNewerSchema = errors.New("database was written by a newer version of uxpin-access-bot")
+
+// Bucket names. Index buckets hold empty values unless noted.
+var (
+	bucketMeta        = []byte("meta")            // schemaVersion, state counters
+	bucketRequests    = []byte("requests")        // u64(seq) → JSON access.Request
+	bucketAudit       = []byte("audit")           // u64(seq) → JSON access.Event, append-only
+	bucketOutbox      = []byte("outbox")          // u64(id) → JSON access.Notice
+	bucketDeadLetters = []byte("dead_letters")    // u64(id) → JSON access.Notice
+	bucketMessages    = []byte("messages")        // u64(seq) kind \x00 u64(id) → JSON access.MessageRef
+	bucketLedger      = []byte("ledger")          // lower-case email → JSON access.Grant
+	bucketByRequester = []byte("idx_requester")   // requester \x00 u64(seq)
+	bucketPending     = []byte("idx_pending")     // u64(seq)
+	bucketOpenTarget  = []byte("idx_open_target") // target \x00 action \x00 u64(seq), pending or approved
+	bucketTasks       = []byte("idx_tasks")       // assignee \x00 u64(seq), approved with an assignee
+	bucketLedgerUser  = []byte("idx_ledger_user") // Slack user ID → lower-case email
+
+	allBuckets = [][]byte{
+		bucketMeta, bucketRequests, bucketAudit, bucketOutbox, bucketDeadLetters,
+		bucketMessages, bucketLedger, bucketByRequester, bucketPending,
+		bucketOpenTarget, bucketTasks, bucketLedgerUser,
+	}
+
+	keySchemaVersion = []byte("schema_version")
+	keyCountPrefix   = "count:" // + state → u64 number of requests in that state
+)
+
+// Options configure Open.
+type Options struct {
+	// LockTimeout bounds the wait for the file lock; zero means
+	// DefaultLockTimeout.
+	LockTimeout time.Duration
+	// Now is the clock used for timestamps the store fills in; nil means
+	// time.Now.
+	Now func() time.Time
+}
+
+// DB is an open database. Its methods are safe for concurrent use.
+type DB struct {
+	bolt *bolt.DB
+	now  func() time.Time
+	wake chan struct{}
+}
+
+// Open opens the database at path, creating the file (mode 0600) and its
+// parent directory (mode 0700) if needed, and prepares its buckets. If another
+// process holds the file, Open fails after opts.LockTimeout with an error
+// wrapping ErrInUse; if the file was written by a newer schema, with one
+// wrapping ErrNewerSchema.
+func Open(path string, opts Options) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("open database: empty path")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	timeout := opts.LockTimeout
+	if timeout <= 0 {
+		timeout = DefaultLockTimeout
+	}
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("open database %s: no lock after %s: %w", path, timeout, ErrInUse)
+	} else if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	db := &DB{bolt: b, now: opts.Now, wake: make(chan struct{}, 1)}
+	if db.now == nil {
+		db.now = time.Now
+	}
+	if err := db.init(); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// init creates the buckets and checks or writes the schema version.
+func (db *DB) init() error {
+	tx, err := db.bolt.Begin(true)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, name := range allBuckets {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	meta := tx.Bucket(bucketMeta)
+	switch v := meta.Get(keySchemaVersion); {
+	case v == nil:
+		if err := meta.Put(keySchemaVersion, u64(SchemaVersion)); err != nil {
+			return err
+		}
+	case len(v) != 8:
+		return fmt.Errorf("malformed schema version %x", v)
+	case binary.BigEndian.Uint64(v) > SchemaVersion:
+		return fmt.Errorf("schema version %d, this program understands up to %d: %w",
+			binary.BigEndian.Uint64(v), SchemaVersion, ErrNewerSchema)
+	case binary.BigEndian.Uint64(v) < SchemaVersion:
+		// No older schema has ever been released; migrations go here.
+		return fmt.Errorf("unsupported schema version %d", binary.BigEndian.Uint64(v))
+	}
+	return tx.Commit()
+}
+
+// Close closes the database, waiting for open transactions to finish.
+func (db *DB) Close() error {
+	if err := db.bolt.Close(); err != nil {
+		return fmt.Errorf("close database: %w", err)
+	}
+	return nil
+}
+
+// Ping runs a cheap read transaction, for readiness checks.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return db.view(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketMeta).Get(keySchemaVersion) == nil {
+			return errors.New("ping database: schema version missing")
+		}
+		return nil
+	})
+}
+
+// Backup writes a consistent copy of the database to w while the bot keeps
+// running, and returns the number of bytes written.
+func (db *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := db.view(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	if err != nil {
+		return n, fmt.Errorf("backup database: %w", err)
+	}
+	return n, nil
+}
+
+// Wake returns a channel that receives a value (without blocking the writer,
+// so signals coalesce) after every commit that queued notices, so the
+// delivery worker can wake at once.
+func (db *DB) Wake() <-chan struct{} { return db.wake }
+
+func (db *DB) signal() {
+	select {
+	case db.wake <- struct{}{}:
+	default:
+	}
+}
+
+// view runs fn in a read-only transaction.
+func (db *DB) view(fn func(tx *bolt.Tx) error) error {
+	tx, err := db.bolt.Begin(false)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
+
+// update runs fn in one read-write transaction and commits if fn succeeds.
+//
+// It deliberately does not use bolt's Batch: Batch may run fn more than once
+// when a coalesced transaction fails, and our callbacks (the lifecycle steps
+// passed to CreateRequest and UpdateRequest) are not safe to rerun. Each write
+// therefore pays its own fsync, which is fine at this bot's rate of writes.
+func (db *DB) update(fn func(tx *bolt.Tx) error) error {
+	tx, err := db.bolt.Begin(true)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// u64 encodes n as an 8-byte big-endian key, so keys sort numerically.
+func u64(n uint64) []byte {
+	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), n)
+}
+
+// key joins parts with \x00 separators and appends seq if non-zero.
+func key(seq uint64, parts ...string) []byte {
+	var k []byte
+	for _, p := range parts {
+		k = append(k, p...)
+		k = append(k, 0)
+	}
+	if seq != 0 {
+		k = binary.BigEndian.AppendUint64(k, seq)
+	}
+	return k
+}
+
+// suffixSeq returns the sequence number in the last 8 bytes of an index key
+// whose prefix has length n, or 0 if the key does not have exactly that shape.
+func suffixSeq(k []byte, n int) uint64 {
+	if len(k) != n+8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(k[n:])
+}
+
+// notFound is the error for an unknown request ID. The ID may come from a
+// hostile payload, so it is cleaned and shortened before it is quoted.
+func notFound(id string) error {
+	if id = access.Clean(id); utf8.RuneCountInString(id) > maxQuotedID {
+		id = string([]rune(id)[:maxQuotedID]) + "…"
+	}
+	return access.Errorf(access.ENOTFOUND, "Request %s was not found.", id)
+}
+
+// maxQuotedID bounds how much of an unknown ID an error message repeats.
+const maxQuotedID = 24
+
+// clock returns the current time without its monotonic reading, so that
+// returned values equal what is stored.
+func (db *DB) clock() time.Time { return db.now().Round(0) }

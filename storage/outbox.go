@@ -1,0 +1,276 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/uxpin-access-bot/uxpin-access-bot/access"
+)
+
+// The outbox holds the notices that state changes owe, keyed by their IDs,
+// which CreateRequest and UpdateRequest take from the outbox bucket's sequence
+// in the same transaction as the change. A notice leaves the outbox when it
+// is sent (MarkSent) or given up on (Abandon).
+
+// DueNotices returns up to limit queued notices whose NextAttempt is at or
+// before now (a zero NextAttempt is due at once), in ascending ID order. A
+// limit of zero or less means no limit.
+func (db *DB) DueNotices(ctx context.Context, now time.Time, limit int) ([]access.Notice, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []access.Notice
+	err := db.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketOutbox).Cursor()
+		for k, v := c.First(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
+			n, err := decodeNotice(k, v)
+			if err != nil {
+				return err
+			}
+			if n.NextAttempt.IsZero() || !n.NextAttempt.After(now) {
+				out = append(out, n)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("due notices: %w", err)
+	}
+	return out, nil
+}
+
+// NextDue returns the earliest NextAttempt among queued notices (the zero
+// time if one is due at once), and false if the outbox is empty.
+func (db *DB) NextDue(ctx context.Context) (time.Time, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return time.Time{}, false, err
+	}
+	var next time.Time
+	var found bool
+	err := db.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketOutbox).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			n, err := decodeNotice(k, v)
+			if err != nil {
+				return err
+			}
+			if n.NextAttempt.IsZero() {
+				next, found = time.Time{}, true
+				return nil
+			}
+			if !found || n.NextAttempt.Before(next) {
+				next, found = n.NextAttempt, true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("next due notice: %w", err)
+	}
+	return next, found, nil
+}
+
+// MarkSent removes notice id from the outbox and, if ref is not nil, stores
+// ref so that later updates of the request find the message. ref's NoticeID,
+// Kind, RequestID and To default to the notice's. An unknown id is not an
+// error, so a repeated call is harmless.
+func (db *DB) MarkSent(ctx context.Context, id uint64, ref *access.MessageRef) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := db.update(func(tx *bolt.Tx) error {
+		outbox := tx.Bucket(bucketOutbox)
+		k := u64(id)
+		var r access.MessageRef
+		if ref != nil {
+			r = *ref
+		}
+		if v := outbox.Get(k); v != nil {
+			n, err := decodeNotice(k, v)
+			if err != nil {
+				return err
+			}
+			if err := outbox.Delete(k); err != nil {
+				return err
+			}
+			r.NoticeID, r.Kind, r.RequestID = n.ID, n.Kind, n.RequestID
+			if r.To == "" {
+				r.To = n.To
+			}
+		} else {
+			r.NoticeID = id
+		}
+		if ref == nil {
+			return nil
+		}
+		seq, err := access.ParseID(r.RequestID)
+		if err != nil || r.Kind == "" {
+			// Already sent, and the ref says too little to file it again.
+			return nil
+		}
+		return putJSON(tx.Bucket(bucketMessages), messageKey(seq, r.Kind, id), r)
+	})
+	if err != nil {
+		return fmt.Errorf("mark notice %d sent: %w", id, err)
+	}
+	return nil
+}
+
+// Reschedule records a failed delivery attempt of notice id: the number of
+// attempts so far, when to try next and the last error. An unknown id (one
+// already sent or abandoned) is not an error.
+func (db *DB) Reschedule(ctx context.Context, id uint64, attempts int, next time.Time, lastErr string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := db.update(func(tx *bolt.Tx) error {
+		outbox := tx.Bucket(bucketOutbox)
+		k := u64(id)
+		v := outbox.Get(k)
+		if v == nil {
+			return nil
+		}
+		n, err := decodeNotice(k, v)
+		if err != nil {
+			return err
+		}
+		n.Attempts, n.NextAttempt, n.LastError = attempts, next, lastErr
+		return putJSON(outbox, k, n)
+	})
+	if err != nil {
+		return fmt.Errorf("reschedule notice %d: %w", id, err)
+	}
+	return nil
+}
+
+// Abandon gives up on notice id: it moves the notice, with reason as its last
+// error, to the dead letters and appends an audit event saying the message was
+// undeliverable. An unknown id (one already sent or abandoned) is not an error.
+func (db *DB) Abandon(ctx context.Context, id uint64, reason string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := db.update(func(tx *bolt.Tx) error {
+		outbox := tx.Bucket(bucketOutbox)
+		k := u64(id)
+		v := outbox.Get(k)
+		if v == nil {
+			return nil
+		}
+		n, err := decodeNotice(k, v)
+		if err != nil {
+			return err
+		}
+		n.LastError = reason
+		if err := outbox.Delete(k); err != nil {
+			return err
+		}
+		if err := putJSON(tx.Bucket(bucketDeadLetters), k, n); err != nil {
+			return err
+		}
+		ev := access.Event{Time: db.clock(), RequestID: n.RequestID, Detail: "message undeliverable: " + reason}
+		if seq, err := access.ParseID(n.RequestID); err == nil {
+			r, err := getRequest(tx, seq)
+			if err != nil {
+				return err
+			}
+			if r != nil {
+				ev.Action, ev.TargetEmail, ev.Role, ev.To = r.Action, r.TargetEmail, r.Role, r.State
+			}
+		}
+		audit := tx.Bucket(bucketAudit)
+		if ev.Seq, err = audit.NextSequence(); err != nil {
+			return err
+		}
+		return putJSON(audit, u64(ev.Seq), ev)
+	})
+	if err != nil {
+		return fmt.Errorf("abandon notice %d: %w", id, err)
+	}
+	return nil
+}
+
+// DeadLetters returns the abandoned notices in ID order, each with the reason
+// it was abandoned as its LastError.
+func (db *DB) DeadLetters(ctx context.Context) ([]access.Notice, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []access.Notice
+	err := db.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketDeadLetters).ForEach(func(k, v []byte) error {
+			n, err := decodeNotice(k, v)
+			if err == nil {
+				out = append(out, n)
+			}
+			return err
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dead letters: %w", err)
+	}
+	return out, nil
+}
+
+// MessageRefs returns the refs MarkSent stored for request requestID and
+// notice kind, in notice order. An unknown or malformed request ID has none.
+func (db *DB) MessageRefs(ctx context.Context, requestID string, kind access.NoticeKind) ([]access.MessageRef, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	seq, err := access.ParseID(requestID)
+	if err != nil {
+		return nil, nil
+	}
+	var out []access.MessageRef
+	err = db.view(func(tx *bolt.Tx) error {
+		prefix := messageKey(seq, kind, 0)
+		for id := range seqs(tx.Bucket(bucketMessages), prefix, false) {
+			v := tx.Bucket(bucketMessages).Get(messageKey(seq, kind, id))
+			var r access.MessageRef
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("decode message ref %d: %w", id, err)
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("message refs of %s: %w", requestID, err)
+	}
+	return out, nil
+}
+
+// OutboxDepth returns the number of queued notices.
+func (db *DB) OutboxDepth(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var n int
+	err := db.view(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketOutbox).Stats().KeyN
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("outbox depth: %w", err)
+	}
+	return n, nil
+}
+
+// messageKey is u64(request seq) kind \x00 u64(notice id); id 0 gives the
+// prefix shared by all of a request's refs of that kind.
+func messageKey(seq uint64, kind access.NoticeKind, id uint64) []byte {
+	return append(u64(seq), key(id, string(kind))...)
+}
+
+func decodeNotice(k, v []byte) (access.Notice, error) {
+	var n access.Notice
+	if err := json.Unmarshal(v, &n); err != nil {
+		return n, fmt.Errorf("decode notice %x: %w", k, err)
+	}
+	return n, nil
+}

@@ -1,0 +1,518 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/uxpin-access-bot/uxpin-access-bot/access"
+)
+
+var _ access.Store = (*DB)(nil)
+
+// CreateRequest takes the next request sequence, sets r.ID and r.CreatedAt,
+// calls fn, and stores the request with fn's effects in the same transaction.
+// fn may set any field but the ID. An error from fn aborts the transaction,
+// so nothing is stored, and is returned as is.
+func (db *DB) CreateRequest(ctx context.Context, fn func(tx access.Tx, r *access.Request) (access.Effects, error)) (*access.Request, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out *access.Request
+	var notices int
+	err := db.update(func(tx *bolt.Tx) error {
+		seq, err := tx.Bucket(bucketRequests).NextSequence()
+		if err != nil {
+			return err
+		}
+		r := &access.Request{ID: access.FormatID(seq), CreatedAt: db.clock()}
+		id := r.ID
+		fx, err := fn(boltTx{tx}, r)
+		if err != nil {
+			return err
+		}
+		if r.ID != id {
+			return fmt.Errorf("create request %s: callback changed the ID to %q", id, r.ID)
+		}
+		r.Version = 1
+		if err := db.save(tx, seq, nil, r, fx); err != nil {
+			return fmt.Errorf("create request %s: %w", id, err)
+		}
+		out, notices = r, len(fx.Notices)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if notices > 0 {
+		db.signal()
+	}
+	return out, nil
+}
+
+// UpdateRequest loads request id, calls fn on a copy and stores the result,
+// with its version increased, and fn's effects in the same transaction.
+// Concurrent updates are serialised, so fn always sees the latest version.
+// An unknown or malformed id yields an ENOTFOUND *access.Error; an error from
+// fn aborts the transaction and is returned as is.
+func (db *DB) UpdateRequest(ctx context.Context, id string, fn func(tx access.Tx, r *access.Request) (access.Effects, error)) (*access.Request, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	seq, err := access.ParseID(id)
+	if err != nil {
+		return nil, notFound(id)
+	}
+	var out *access.Request
+	var notices int
+	err = db.update(func(tx *bolt.Tx) error {
+		old, err := getRequest(tx, seq)
+		if err != nil {
+			return err
+		} else if old == nil {
+			return notFound(id)
+		}
+		r := *old
+		r.Approvers = slices.Clone(old.Approvers)
+		fx, err := fn(boltTx{tx}, &r)
+		if err != nil {
+			return err
+		}
+		if r.ID != old.ID {
+			return fmt.Errorf("update request %s: callback changed the ID to %q", old.ID, r.ID)
+		}
+		r.Version = old.Version + 1
+		if err := db.save(tx, seq, old, &r, fx); err != nil {
+			return fmt.Errorf("update request %s: %w", old.ID, err)
+		}
+		out, notices = &r, len(fx.Notices)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if notices > 0 {
+		db.signal()
+	}
+	return out, nil
+}
+
+// save writes request r (whose previous version is old, or nil when new), its
+// indexes and counters, and fx.
+func (db *DB) save(tx *bolt.Tx, seq uint64, old, r *access.Request, fx access.Effects) error {
+	buf, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketRequests).Put(u64(seq), buf); err != nil {
+		return err
+	}
+	if err := reindex(tx, seq, old, r); err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	now := db.clock()
+	audit := tx.Bucket(bucketAudit)
+	for _, ev := range fx.Events {
+		if ev.Seq, err = audit.NextSequence(); err != nil {
+			return err
+		}
+		if ev.RequestID == "" {
+			ev.RequestID = r.ID
+		}
+		if ev.Time.IsZero() {
+			ev.Time = now
+		}
+		if err := putJSON(audit, u64(ev.Seq), ev); err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+	}
+	outbox := tx.Bucket(bucketOutbox)
+	for _, n := range fx.Notices {
+		if n.ID, err = outbox.NextSequence(); err != nil {
+			return err
+		}
+		if n.RequestID == "" {
+			n.RequestID = r.ID
+		}
+		n.CreatedAt = now
+		if err := putJSON(outbox, u64(n.ID), n); err != nil {
+			return fmt.Errorf("outbox: %w", err)
+		}
+	}
+	if fx.Revoke != "" {
+		if err := revoke(tx, fx.Revoke); err != nil {
+			return fmt.Errorf("ledger: %w", err)
+		}
+	}
+	if fx.Grant != nil {
+		if err := grant(tx, *fx.Grant); err != nil {
+			return fmt.Errorf("ledger: %w", err)
+		}
+	}
+	return nil
+}
+
+// indexKeys lists, per index bucket, the keys under which r is indexed.
+func indexKeys(seq uint64, r *access.Request) map[string][]byte {
+	keys := map[string][]byte{string(bucketByRequester): key(seq, r.Requester)}
+	if r.State == access.StatePending {
+		keys[string(bucketPending)] = u64(seq)
+	}
+	if r.State.Open() {
+		keys[string(bucketOpenTarget)] = key(seq, r.Target, string(r.Action))
+	}
+	if r.State == access.StateApproved && r.Assignee != "" {
+		keys[string(bucketTasks)] = key(seq, r.Assignee)
+	}
+	return keys
+}
+
+// reindex moves request seq's index entries and state counters from old
+// (nil for a new request) to r.
+func reindex(tx *bolt.Tx, seq uint64, old, r *access.Request) error {
+	var was map[string][]byte
+	if old != nil {
+		was = indexKeys(seq, old)
+	}
+	is := indexKeys(seq, r)
+	for name, k := range was {
+		if bytes.Equal(is[name], k) {
+			continue
+		}
+		if err := tx.Bucket([]byte(name)).Delete(k); err != nil {
+			return err
+		}
+	}
+	for name, k := range is {
+		if bytes.Equal(was[name], k) {
+			continue
+		}
+		if err := tx.Bucket([]byte(name)).Put(k, nil); err != nil {
+			return err
+		}
+	}
+	if old != nil && old.State == r.State {
+		return nil
+	}
+	meta := tx.Bucket(bucketMeta)
+	if old != nil {
+		if err := addCount(meta, old.State, -1); err != nil {
+			return err
+		}
+	}
+	return addCount(meta, r.State, 1)
+}
+
+func addCount(meta *bolt.Bucket, s access.State, delta int64) error {
+	k := []byte(keyCountPrefix + string(s))
+	var n int64
+	if v := meta.Get(k); len(v) == 8 {
+		n = int64(binary.BigEndian.Uint64(v))
+	}
+	return meta.Put(k, u64(uint64(max(n+delta, 0))))
+}
+
+// CountByState returns the number of requests in each state, from counters
+// kept with every write. Every state in access.States is present.
+func (db *DB) CountByState(ctx context.Context) (map[access.State]int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	counts := make(map[access.State]int, len(access.States))
+	for _, s := range access.States {
+		counts[s] = 0
+	}
+	err := db.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketMeta).Cursor()
+		prefix := []byte(keyCountPrefix)
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			if len(v) == 8 {
+				counts[access.State(k[len(prefix):])] = int(binary.BigEndian.Uint64(v))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count requests: %w", err)
+	}
+	return counts, nil
+}
+
+// Request returns request id, or an ENOTFOUND *access.Error if there is none
+// (including for a malformed id).
+func (db *DB) Request(ctx context.Context, id string) (*access.Request, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	seq, err := access.ParseID(id)
+	if err != nil {
+		return nil, notFound(id)
+	}
+	var r *access.Request
+	if err := db.view(func(tx *bolt.Tx) (err error) {
+		r, err = getRequest(tx, seq)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, notFound(id)
+	}
+	return r, nil
+}
+
+// RequestsByRequester returns up to limit of user's requests, newest first.
+// A limit of zero or less means no limit.
+func (db *DB) RequestsByRequester(ctx context.Context, user string, limit int) ([]*access.Request, error) {
+	return db.scanIndex(ctx, bucketByRequester, key(0, user), true, limit)
+}
+
+// PendingRequests returns up to limit pending requests, oldest first. A limit
+// of zero or less means no limit.
+func (db *DB) PendingRequests(ctx context.Context, limit int) ([]*access.Request, error) {
+	return db.scanIndex(ctx, bucketPending, nil, false, limit)
+}
+
+// OpenTasks returns up to limit approved requests assigned to admin, oldest
+// first. A limit of zero or less means no limit.
+func (db *DB) OpenTasks(ctx context.Context, admin string, limit int) ([]*access.Request, error) {
+	return db.scanIndex(ctx, bucketTasks, key(0, admin), false, limit)
+}
+
+// scanIndex loads the requests whose keys in index bucket name are prefix
+// followed by an 8-byte sequence, in key order or reversed.
+func (db *DB) scanIndex(ctx context.Context, name, prefix []byte, reverse bool, limit int) ([]*access.Request, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []*access.Request
+	err := db.view(func(tx *bolt.Tx) error {
+		for seq := range seqs(tx.Bucket(name), prefix, reverse) {
+			if limit > 0 && len(out) >= limit {
+				break
+			}
+			r, err := getRequest(tx, seq)
+			if err != nil {
+				return err
+			} else if r == nil {
+				return fmt.Errorf("index %s points at missing request %s", name, access.FormatID(seq))
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list requests: %w", err)
+	}
+	return out, nil
+}
+
+// seqs yields the sequence numbers of b's keys that are exactly prefix plus
+// 8 bytes, ascending or descending.
+func seqs(b *bolt.Bucket, prefix []byte, reverse bool) func(yield func(uint64) bool) {
+	return func(yield func(uint64) bool) {
+		c := b.Cursor()
+		var k []byte
+		switch {
+		case !reverse:
+			k, _ = c.Seek(prefix)
+		case len(prefix) == 0:
+			k, _ = c.Last()
+		default:
+			// Seek just past every key with the prefix, then step back.
+			if k, _ = c.Seek(upperBound(prefix)); k == nil {
+				k, _ = c.Last()
+			} else {
+				k, _ = c.Prev()
+			}
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix); k = step(c, reverse) {
+			if seq := suffixSeq(k, len(prefix)); seq != 0 && !yield(seq) {
+				return
+			}
+		}
+	}
+}
+
+func step(c *bolt.Cursor, reverse bool) []byte {
+	var k []byte
+	if reverse {
+		k, _ = c.Prev()
+	} else {
+		k, _ = c.Next()
+	}
+	return k
+}
+
+// upperBound returns the smallest key greater than every key with prefix p,
+// which must end in a byte below 0xff (our prefixes end in \x00).
+func upperBound(p []byte) []byte {
+	u := slices.Clone(p)
+	u[len(u)-1]++
+	return u
+}
+
+func getRequest(tx *bolt.Tx, seq uint64) (*access.Request, error) {
+	v := tx.Bucket(bucketRequests).Get(u64(seq))
+	if v == nil {
+		return nil, nil
+	}
+	var r access.Request
+	if err := json.Unmarshal(v, &r); err != nil {
+		return nil, fmt.Errorf("decode request %s: %w", access.FormatID(seq), err)
+	}
+	return &r, nil
+}
+
+func putJSON(b *bolt.Bucket, k []byte, v any) error {
+	buf, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(k, buf)
+}
+
+// boltTx is the read view a lifecycle step gets inside its write transaction.
+type boltTx struct{ tx *bolt.Tx }
+
+// OpenTaskCounts returns the number of open tasks per assigned admin.
+func (t boltTx) OpenTaskCounts() (map[string]int, error) {
+	counts := map[string]int{}
+	err := t.tx.Bucket(bucketTasks).ForEach(func(k, _ []byte) error {
+		if len(k) >= 9 {
+			counts[string(k[:len(k)-9])]++
+		}
+		return nil
+	})
+	return counts, err
+}
+
+// OpenRequestFor returns the ID of the oldest open (pending or approved)
+// request for target and action, or "".
+func (t boltTx) OpenRequestFor(target string, action access.Action) (string, error) {
+	for seq := range seqs(t.tx.Bucket(bucketOpenTarget), key(0, target, string(action)), false) {
+		return access.FormatID(seq), nil
+	}
+	return "", nil
+}
+
+// GrantFor returns the ledger entry of a Slack user, or nil.
+func (t boltTx) GrantFor(userID string) (*access.Grant, error) {
+	return grantFor(t.tx, userID)
+}
+
+func grantFor(tx *bolt.Tx, userID string) (*access.Grant, error) {
+	if userID == "" {
+		return nil, nil
+	}
+	email := tx.Bucket(bucketLedgerUser).Get([]byte(userID))
+	if email == nil {
+		return nil, nil
+	}
+	v := tx.Bucket(bucketLedger).Get(email)
+	if v == nil {
+		return nil, nil
+	}
+	var g access.Grant
+	if err := json.Unmarshal(v, &g); err != nil {
+		return nil, fmt.Errorf("decode grant for %s: %w", userID, err)
+	}
+	return &g, nil
+}
+
+// grant upserts g into the ledger under its lower-cased email, dropping the
+// user's entry under a previous email and any other user's claim on this one.
+func grant(tx *bolt.Tx, g access.Grant) error {
+	email := strings.ToLower(strings.TrimSpace(g.Email))
+	if g.UserID == "" || email == "" {
+		return errors.New("grant needs a user ID and an email")
+	}
+	ledger, byUser := tx.Bucket(bucketLedger), tx.Bucket(bucketLedgerUser)
+	if prev := byUser.Get([]byte(g.UserID)); prev != nil && string(prev) != email {
+		if err := ledger.Delete(prev); err != nil {
+			return err
+		}
+	}
+	if v := ledger.Get([]byte(email)); v != nil {
+		var other access.Grant
+		if err := json.Unmarshal(v, &other); err == nil && other.UserID != g.UserID {
+			// The email moved to another Slack user; the seat is one.
+			if string(byUser.Get([]byte(other.UserID))) == email {
+				if err := byUser.Delete([]byte(other.UserID)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if err := putJSON(ledger, []byte(email), g); err != nil {
+		return err
+	}
+	return byUser.Put([]byte(g.UserID), []byte(email))
+}
+
+// revoke removes userID's ledger entry, if any.
+func revoke(tx *bolt.Tx, userID string) error {
+	byUser := tx.Bucket(bucketLedgerUser)
+	email := byUser.Get([]byte(userID))
+	if email == nil {
+		return nil
+	}
+	if err := tx.Bucket(bucketLedger).Delete(email); err != nil {
+		return err
+	}
+	return byUser.Delete([]byte(userID))
+}
+
+// Roster returns the ledger ordered by lower-cased email.
+func (db *DB) Roster(ctx context.Context) ([]access.Grant, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []access.Grant
+	err := db.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketLedger).ForEach(func(k, v []byte) error {
+			var g access.Grant
+			if err := json.Unmarshal(v, &g); err != nil {
+				return fmt.Errorf("decode grant %s: %w", k, err)
+			}
+			out = append(out, g)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("roster: %w", err)
+	}
+	return out, nil
+}
+
+// Events calls fn for every audit event in order, stopping at fn's first
+// error, which it returns. fn runs inside a read transaction, so it must not
+// write to db; it sees a consistent snapshot while writes go on.
+func (db *DB) Events(ctx context.Context, fn func(access.Event) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return db.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketAudit).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			var ev access.Event
+			if err := json.Unmarshal(v, &ev); err != nil {
+				return fmt.Errorf("decode audit event %x: %w", k, err)
+			}
+			if err := fn(ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
