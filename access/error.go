@@ -31,8 +31,7 @@ func Errorf(code, format string, args ...any) *Error {
 }
 
 // ErrorCode returns the code of the first *Error or *ValidationError in err's
-// chain, or EINTERNAL for anything else (including nil errors' absence: nil
-// yields "").
+// chain, EINTERNAL for any other error, and "" for nil.
 func ErrorCode(err error) string {
 	if err == nil {
 		return ""

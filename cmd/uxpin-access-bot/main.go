@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/uxpin-access-bot/uxpin-access-bot/bot"
@@ -21,18 +22,36 @@ func main() {
 
 // run is main without the process: it returns the exit code.
 func run(args []string, lookup func(string) (string, bool), stdout, stderr io.Writer) int {
-	for _, a := range args {
-		switch a {
-		case "-h", "-help", "--help", "help":
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-h" || a == "-help" || a == "--help" || a == "help":
 			fmt.Fprintln(stdout, "uxpin-access-bot: govern UXPin access from Slack.")
+			fmt.Fprintln(stdout)
+			fmt.Fprintln(stdout, "Usage: uxpin-access-bot [--env-file FILE]")
+			fmt.Fprintln(stdout, "  --env-file FILE  read variables from FILE (config.example.env format); the environment wins")
 			fmt.Fprintln(stdout)
 			Usage(stdout)
 			return 0
+		case a == "--env-file" || a == "-env-file" || strings.HasPrefix(a, "--env-file="):
+			path, ok := strings.CutPrefix(a, "--env-file=")
+			if !ok {
+				if i+1 >= len(args) {
+					fmt.Fprintln(stderr, "uxpin-access-bot: --env-file needs a file name")
+					return 2
+				}
+				i++
+				path = args[i]
+			}
+			vars, err := readEnvFile(path)
+			if err != nil {
+				fmt.Fprintln(stderr, "uxpin-access-bot:", err)
+				return 2
+			}
+			lookup = withEnvFile(lookup, vars)
+		default:
+			fmt.Fprintf(stderr, "uxpin-access-bot: unknown argument %q; run with --help\n", a)
+			return 2
 		}
-	}
-	if len(args) > 0 {
-		fmt.Fprintf(stderr, "uxpin-access-bot: unknown argument %q; run with --help\n", args[0])
-		return 2
 	}
 	cfg, err := LoadConfig(lookup)
 	if err != nil {

@@ -1,0 +1,22 @@
+# syntax=docker/dockerfile:1
+# Multi-stage build: a static binary on distroless, running as non-root with
+# the database on the /data volume (SPEC §7).
+
+FROM golang:1.26 AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/uxpin-access-bot ./cmd/uxpin-access-bot
+# distroless has no shell to mkdir or chown: prepare /data here, owned by the
+# image's nonroot user (65532), so the volume is writable.
+RUN mkdir -p /out/data && chown 65532:65532 /out/data && chmod 0700 /out/data
+
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/uxpin-access-bot /uxpin-access-bot
+COPY --from=build --chown=65532:65532 /out/data /data
+USER nonroot:nonroot
+ENV UXPIN_DB_PATH=/data/uxpin-access.db UXPIN_HTTP_ADDR=0.0.0.0:8080
+VOLUME /data
+EXPOSE 8080
+ENTRYPOINT ["/uxpin-access-bot"]
