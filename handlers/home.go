@@ -102,4 +102,3 @@ func (h *Handler) homeBlocks(ctx context.Context, viewer string) ([]slack.Block,
 	}
 	return blocks, nil
 }
-
