@@ -264,7 +264,7 @@ func Render(n access.Notice, r *access.Request) (string, []slack.Block) {
 			break
 		}
 		if r.DenyReason != "" || r.State == access.StateDenied {
-			text := fmt.Sprintf("Your request %s was denied: %s", r.ID, r.DenyReason)
+			text := fmt.Sprintf("Your request %s was denied: %s", r.ID, esc(r.DenyReason))
 			return text, []slack.Block{section(fmt.Sprintf(":no_entry: Your request *%s* to %s was denied by %s.\n*Reason:* %s", r.ID, summary(r), user(r.DecidedBy), esc(r.DenyReason)))}
 		}
 		text := fmt.Sprintf("Your request %s was approved.", r.ID)
@@ -282,7 +282,7 @@ func Render(n access.Notice, r *access.Request) (string, []slack.Block) {
 		return "Done: " + strings.ReplaceAll(s, "*", ""), []slack.Block{section(":white_check_mark: Done: " + s)}
 	case access.NoticeFailed:
 		s := fmt.Sprintf(":warning: Request *%s* (%s) could not be completed by %s.\n*Reason:* %s", r.ID, summary(r), user(r.ClosedBy), esc(r.FailReason))
-		return fmt.Sprintf("Request %s could not be completed: %s", r.ID, r.FailReason), []slack.Block{section(s)}
+		return fmt.Sprintf("Request %s could not be completed: %s", r.ID, esc(r.FailReason)), []slack.Block{section(s)}
 	case access.NoticeCancelled:
 		return fmt.Sprintf("You cancelled request %s.", r.ID), []slack.Block{section(fmt.Sprintf("You cancelled request *%s* (%s).", r.ID, summary(r)))}
 	case access.NoticeAudit:

@@ -76,7 +76,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		var se slack.SlackErrorResponse
 		if errors.As(err, &se) {
-			return fmt.Errorf("%w: SLACK_BOT_TOKEN was refused by Slack (%s)", bot.ErrAuth, se.Err)
+			return fmt.Errorf("SLACK_BOT_TOKEN: %w: %s", bot.ErrAuth, se.Err)
 		}
 		return fmt.Errorf("reach Slack at SLACK_API_URL: %s", redactErr(err))
 	}
@@ -87,6 +87,9 @@ func (m *Main) Run(ctx context.Context) error {
 	wg.Go(func() { _ = m.Worker.Run(wctx) })
 
 	err = m.Bot.Run(ctx, drainTimeout)
+	if errors.Is(err, bot.ErrAuth) {
+		err = fmt.Errorf("SLACK_APP_TOKEN: %w", err)
+	}
 
 	// Stop the worker, then give it one last pass over what the final
 	// handlers queued; whatever is left is delivered on the next start.

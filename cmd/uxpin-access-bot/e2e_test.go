@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/uxpin-access-bot/uxpin-access-bot/access"
 	"github.com/uxpin-access-bot/uxpin-access-bot/handlers"
 	"github.com/uxpin-access-bot/uxpin-access-bot/internal/fakeslack"
 )
@@ -410,5 +412,72 @@ func TestRestartKeepsState(t *testing.T) {
 	}
 	if n := h.cards(uCarol, id); n != 1 {
 		t.Errorf("carol got %d cards for %s; want 1 (no repost after restart)", n, id)
+	}
+}
+
+func TestUnparseableEnvelopesAreAcked(t *testing.T) {
+	h := newHarness(t, nil)
+	frames := map[string]string{
+		"bad-payload":  `{"envelope_id":"bad-payload","type":"interactive","payload":"not an object","accepts_response_payload":false}`,
+		"unknown-type": `{"envelope_id":"unknown-type","type":"mystery_envelope","payload":{}}`,
+		"bad-event":    `{"envelope_id":"bad-event","type":"events_api","payload":{"type":"event_callback","event":"nope"}}`,
+		"bad-command":  `{"envelope_id":"bad-command","type":"slash_commands","payload":["a list"]}`,
+	}
+	for id, frame := range frames {
+		t.Run(id, func(t *testing.T) {
+			if err := h.fake.SendRaw(h.ctx(), []byte(frame)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := h.fake.WaitAck(h.ctx(), id); err != nil {
+				t.Fatalf("envelope %s was not acked: %v", id, err)
+			}
+		})
+	}
+	// The bot is still there.
+	if got := h.slashReply(uAlice, "help"); !strings.Contains(got, "/uxpin-access status") {
+		t.Errorf("help after bad envelopes = %q", got)
+	}
+}
+
+// TestLongListsStayValid fills the ledger and the queues beyond what one
+// message can hold; the fake Slack refuses any reply over Slack's limits.
+func TestLongListsStayValid(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	for i := range 400 {
+		_, err := h.m.DB.CreateRequest(ctx, func(_ access.Tx, r *access.Request) (access.Effects, error) {
+			r.Action, r.Requester, r.State = access.ActionGrant, uAlice, access.StatePending
+			r.Target = fmt.Sprintf("U0SEED%04d", i)
+			r.TargetEmail = fmt.Sprintf("person.with.a.long.name.%04d@example.com", i)
+			r.Role, r.Justification = access.RoleEditor, strings.Repeat("why ", 200)
+			fx := access.Effects{}
+			if i%2 == 0 {
+				r.State, r.DecidedBy, r.Assignee = access.StateApproved, uCarol, uErin
+			}
+			if i%3 == 0 {
+				fx.Grant = &access.Grant{UserID: r.Target, Email: r.TargetEmail, Role: access.RoleEditor, RequestID: r.ID}
+			}
+			return fx, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct{ user, text, want string }{
+		{uAlice, "status", "Older requests are not shown"},
+		{uCarol, "pending", "Waiting for your approval"},
+		{uErin, "pending", "Your open UXPin tasks"},
+		{uCarol, "roster", "134 people"},
+	} {
+		if got := h.slashReply(c.user, c.text); !strings.Contains(got, c.want) {
+			t.Errorf("/uxpin-access %s = %.200q…; want %q", c.text, got, c.want)
+		}
+	}
+	if _, err := h.fake.AppHomeOpened(h.ctx(), uErin); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the Home tab", func() bool { _, ok := h.fake.Home(uErin); return ok })
+	if v := h.fake.Violations(); len(v) > 0 {
+		t.Fatalf("Slack would refuse: %v", v)
 	}
 }

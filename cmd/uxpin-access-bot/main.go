@@ -5,15 +5,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
-
-	"github.com/uxpin-access-bot/uxpin-access-bot/bot"
 )
 
 func main() {
@@ -73,11 +70,7 @@ func run(args []string, lookup func(string) (string, bool), stdout, stderr io.Wr
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if err := m.Run(ctx); err != nil {
-		if errors.Is(err, bot.ErrAuth) {
-			fmt.Fprintln(stderr, "uxpin-access-bot: Slack refused the token:", redactErr(err), "- check SLACK_BOT_TOKEN and SLACK_APP_TOKEN")
-		} else {
-			fmt.Fprintln(stderr, "uxpin-access-bot:", redactErr(err))
-		}
+		fmt.Fprintln(stderr, "uxpin-access-bot:", redactErr(err))
 		return 1
 	}
 	log.Info("stopped cleanly")

@@ -687,3 +687,17 @@ func FindAction(blocks json.RawMessage, actionID string) (value string, ok bool)
 	}
 	return "", true
 }
+
+// ValidateMessageBlocks checks a message's blocks against Slack's Block Kit
+// rules and limits as chat.postMessage does, returning Slack-style errors
+// (none means Slack would accept them).
+func ValidateMessageBlocks(blocks json.RawMessage) []string {
+	errs, _ := validateBlocks(blocks, surfaceMessage, "/blocks")
+	return errs
+}
+
+// ValidateHomeBlocks checks a Home tab's blocks as views.publish does.
+func ValidateHomeBlocks(blocks json.RawMessage) []string {
+	errs, _ := validateBlocks(blocks, surfaceHome, "/view/blocks")
+	return errs
+}

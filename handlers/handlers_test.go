@@ -1,0 +1,85 @@
+package handlers_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/uxpin-access-bot/uxpin-access-bot/access"
+	"github.com/uxpin-access-bot/uxpin-access-bot/handlers"
+	"github.com/uxpin-access-bot/uxpin-access-bot/internal/fakeslack"
+)
+
+func TestParseCommand(t *testing.T) {
+	tests := []struct {
+		in   string
+		want handlers.Command
+	}{
+		{"", handlers.Command{}},
+		{"   ", handlers.Command{}},
+		{"status", handlers.Command{Name: "status"}},
+		{"  Status  ", handlers.Command{Name: "status"}},
+		{"pending", handlers.Command{Name: "pending"}},
+		{"roster", handlers.Command{Name: "roster"}},
+		{"reconcile", handlers.Command{Name: "reconcile"}},
+		{"help", handlers.Command{Name: "help"}},
+		{"offboard", handlers.Command{Name: "offboard"}},
+		{"offboard <@U123ABC|alex>", handlers.Command{Name: "offboard", User: "U123ABC", Arg: "<@U123ABC|alex>"}},
+		{"offboard <@W123ABC>", handlers.Command{Name: "offboard", User: "W123ABC", Arg: "<@W123ABC>"}},
+		{"offboard @alex", handlers.Command{Name: "offboard", Arg: "@alex"}},
+		{"offboard <@U1|a> <@U2|b>", handlers.Command{Name: "offboard", Arg: "<@U1|a> <@U2|b>"}},
+		{"offboard <!channel>", handlers.Command{Name: "offboard", Arg: "<!channel>"}},
+		{"grant me admin", handlers.Command{Name: "unknown", Arg: "grant me admin"}},
+		{"stat\x00us", handlers.Command{Name: "status"}},
+	}
+	for _, tt := range tests {
+		if got := handlers.ParseCommand(tt.in); got != tt.want {
+			t.Errorf("ParseCommand(%q) = %+v; want %+v", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestRenderStaysValid renders every notice for requests in every state,
+// with worst-case text, and checks the result against Slack's limits.
+func TestRenderStaysValid(t *testing.T) {
+	long := strings.Repeat("<!channel> & *bold* ", 200)[:access.MaxJustification]
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	kinds := []access.NoticeKind{
+		access.NoticeSubmitted, access.NoticeApprovalCard, access.NoticeCardsUpdate, access.NoticeDecided,
+		access.NoticeTask, access.NoticeTaskUpdate, access.NoticeFulfilled, access.NoticeFailed,
+		access.NoticeCancelled, access.NoticeAudit,
+	}
+	for _, action := range access.Actions {
+		for _, state := range access.States {
+			r := &access.Request{
+				ID: "R-123456", Action: action, Requester: "U1", Target: "U2",
+				TargetEmail: strings.Repeat("a", 60) + "@example.com", Role: access.RoleEditor, CurrentRole: access.RoleViewer,
+				Justification: long, EndDate: "2027-01-31", State: state, CreatedAt: now,
+				DecidedBy: "U3", DenyReason: long[:access.MaxReason], Assignee: "U4",
+				ClosedBy: "U4", FailReason: long[:access.MaxReason],
+			}
+			if action == access.ActionRemove {
+				r.Role = ""
+			}
+			for _, k := range kinds {
+				name := fmt.Sprintf("%s/%s/%s", action, state, k)
+				text, blocks := handlers.Render(access.Notice{Kind: k, RequestID: r.ID}, r)
+				if text == "" {
+					t.Errorf("%s: empty notification text", name)
+				}
+				raw, err := json.Marshal(blocks)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if errs := fakeslack.ValidateMessageBlocks(raw); len(blocks) > 0 && len(errs) > 0 {
+					t.Errorf("%s: Slack would refuse the blocks: %v", name, errs)
+				}
+				if strings.Contains(string(raw), "<!channel>") || strings.Contains(text, "<!channel>") {
+					t.Errorf("%s: user text was not escaped", name)
+				}
+			}
+		}
+	}
+}
