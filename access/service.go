@@ -315,10 +315,13 @@ func decidable(r *Request, actor string) error {
 
 // closable reports why r's task cannot be closed now.
 func closable(r *Request) error {
-	if r.State != StateApproved {
-		return Errorf(ECONFLICT, "%s is already %s.", r.ID, Describe(r))
+	switch r.State {
+	case StateApproved:
+		return nil
+	case StatePending:
+		return Errorf(ECONFLICT, "%s has no task yet: it is %s.", r.ID, Describe(r))
 	}
-	return nil
+	return Errorf(ECONFLICT, "%s is already %s.", r.ID, Describe(r))
 }
 
 // CheckDecide returns the request if actor may decide on it now, or the error

@@ -45,6 +45,8 @@ type Bot struct {
 	// workTimeout bounds one envelope's work, so a stuck Slack call cannot pin
 	// a goroutine for ever.
 	workTimeout time.Duration
+	envelopes   *recentSet
+	events      *recentSet
 }
 
 // New returns a Bot that uses api (created with the app-level token) for the
@@ -55,6 +57,8 @@ func New(api *slack.Client, h Handler, log *slog.Logger, opts ...socketmode.Opti
 		handler:     h,
 		log:         log,
 		workTimeout: 30 * time.Second,
+		envelopes:   newRecentSet(10000),
+		events:      newRecentSet(10000),
 	}
 }
 
@@ -144,6 +148,17 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event) error {
 		b.log.Warn("socket mode: websocket error", "type", evt.Type, "err", evt.Data)
 	case socketmode.EventTypeErrorBadMessage:
 		b.ackBadMessage(evt)
+	}
+	if evt.Request == nil || evt.Request.EnvelopeID == "" {
+		return nil
+	}
+	if b.envelopes.seen(evt.Request.EnvelopeID) {
+		// Acked again so Slack stops resending; the work was done once.
+		b.ack(evt.Request, nil)
+		b.log.Info("duplicate envelope ignored", "envelope_id", evt.Request.EnvelopeID, "type", evt.Type)
+		return nil
+	}
+	switch evt.Type {
 	case socketmode.EventTypeSlashCommand:
 		cmd, ok := evt.Data.(slack.SlashCommand)
 		b.ack(evt.Request, nil)
@@ -164,11 +179,13 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event) error {
 		if !ok {
 			return nil
 		}
+		if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok && b.events.seen(cb.EventID) {
+			b.log.Info("retried event ignored", "event_id", cb.EventID, "retry_attempt", evt.Request.RetryAttempt, "retry_reason", evt.Request.RetryReason)
+			return nil
+		}
 		b.work(ctx, evt, func(ctx context.Context) { b.handler.Event(ctx, ev, evt.Request.RetryAttempt) })
 	default:
-		if evt.Request != nil && evt.Request.EnvelopeID != "" {
-			b.ack(evt.Request, nil)
-		}
+		b.ack(evt.Request, nil)
 		b.log.Warn("socket mode: unknown event type ignored", "type", evt.Type)
 	}
 	return nil

@@ -26,6 +26,8 @@ const drainTimeout = 10 * time.Second
 type Main struct {
 	Config *Config
 	Log    *slog.Logger
+	// Delivery tunes the outbox worker; tests shorten its timeouts.
+	Delivery delivery.Options
 
 	DB       *storage.DB
 	API      *slack.Client
@@ -63,7 +65,7 @@ func (m *Main) Open() error {
 		ResponseHosts: handlers.ResponseHostsFor(c.APIURL),
 	})
 	m.Bot = bot.New(m.API, m.Handlers, m.Log)
-	m.Worker = delivery.New(db, m.API, handlers.Render, m.Log, delivery.Options{})
+	m.Worker = delivery.New(db, m.API, handlers.Render, m.Log, m.Delivery)
 	return nil
 }
 

@@ -21,6 +21,10 @@ type Fault struct {
 	// Delay is waited before answering. With neither Status nor Error set the
 	// call then proceeds normally, which simulates a slow API.
 	Delay time.Duration
+	// AfterEffect makes the call take effect first (a message is posted, say)
+	// and only then answers with the fault: the client sees a failure or a
+	// hang although Slack did the work, as when a response is lost.
+	AfterEffect bool
 }
 
 // Fail makes the next f.Count calls to method misbehave as described by f,

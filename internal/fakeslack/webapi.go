@@ -180,7 +180,7 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	s.calls[method]++
 	f := s.takeFaultLocked(method)
 	s.mu.Unlock()
-	if f != nil && s.applyFault(w, r, method, f) {
+	if f != nil && !f.AfterEffect && s.applyFault(w, r, method, f) {
 		return
 	}
 	m, ok := apiMethods[method]
@@ -212,6 +212,9 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	if okv, _ := res["ok"].(bool); !okv {
 		s.logf("%s -> %v", method, res["error"])
+	}
+	if f != nil && f.AfterEffect && s.applyFault(w, r, method, f) {
+		return
 	}
 	writeJSON(w, http.StatusOK, res)
 }
