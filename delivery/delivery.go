@@ -177,6 +177,13 @@ func (w *Worker) post(ctx context.Context, n access.Notice, r *access.Request) e
 			return err
 		} else if found {
 			w.log.Info("outbox: notice was already posted; not posting again", "notice", n.ID, "request", n.RequestID)
+			if n.Kind == access.NoticeApprovalCard || n.Kind == access.NoticeTask {
+				// Updates made while this post was in doubt could not reach
+				// it; bring it to the request's current state.
+				if err := w.update(ctx, access.MessageRef{Channel: channel, TS: ts}, n, r); err != nil {
+					return err
+				}
+			}
 			return w.sent(ctx, n, channel, ts)
 		}
 	}
@@ -257,13 +264,8 @@ func (w *Worker) updateAll(ctx context.Context, n access.Notice, r *access.Reque
 	if err != nil {
 		return err
 	}
-	text, blocks := w.render(access.Notice{Kind: kind, RequestID: r.ID}, r)
 	for _, ref := range refs {
-		cctx, cancel := context.WithTimeout(ctx, w.opts.CallTimeout)
-		_, _, _, err := w.api.UpdateMessageContext(cctx, ref.Channel, ref.TS,
-			slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
-		cancel()
-		if err != nil {
+		if err := w.update(ctx, ref, access.Notice{Kind: kind, RequestID: r.ID}, r); err != nil {
 			if permanent(err) {
 				// One deleted card must not hold back the others.
 				w.log.Warn("outbox: message could not be updated; skipping it", "request", r.ID, "channel", ref.Channel, "err", slackCode(err))
@@ -273,6 +275,16 @@ func (w *Worker) updateAll(ctx context.Context, n access.Notice, r *access.Reque
 		}
 	}
 	return w.markUpdated(ctx, n)
+}
+
+// update re-renders message ref as notice n for the request's current state.
+func (w *Worker) update(ctx context.Context, ref access.MessageRef, n access.Notice, r *access.Request) error {
+	text, blocks := w.render(n, r)
+	cctx, cancel := context.WithTimeout(ctx, w.opts.CallTimeout)
+	defer cancel()
+	_, _, _, err := w.api.UpdateMessageContext(cctx, ref.Channel, ref.TS,
+		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	return err
 }
 
 func (w *Worker) markUpdated(ctx context.Context, n access.Notice) error {

@@ -101,9 +101,11 @@ type harness struct {
 	m      *Main
 	cancel context.CancelFunc
 	done   chan error
+	// configure adjusts Main before it opens, e.g. shorter delivery timeouts.
+	configure []func(*Main)
 }
 
-func newHarness(t *testing.T, overrides map[string]string) *harness {
+func newHarness(t *testing.T, overrides map[string]string, configure ...func(*Main)) *harness {
 	t.Helper()
 	f := fakeslack.New(fakeslack.Options{AppToken: testAppToken, BotToken: testBotToken, Logf: t.Logf})
 	t.Cleanup(f.Close)
@@ -116,7 +118,7 @@ func newHarness(t *testing.T, overrides map[string]string) *harness {
 	for k, v := range overrides {
 		env[k] = v
 	}
-	h := &harness{t: t, fake: f, env: env, logs: &syncBuffer{}}
+	h := &harness{t: t, fake: f, env: env, logs: &syncBuffer{}, configure: configure}
 	h.start()
 	t.Cleanup(func() {
 		h.stop()
@@ -139,6 +141,10 @@ func (h *harness) start() {
 		h.t.Fatalf("LoadConfig: %v", err)
 	}
 	m := &Main{Config: cfg, Log: newLogger(cfg, io.MultiWriter(h.logs, testLogWriter{h.t}))}
+	m.Delivery.BaseBackoff = 100 * time.Millisecond
+	for _, c := range h.configure {
+		c(m)
+	}
 	if err := m.Open(); err != nil {
 		h.t.Fatalf("Open: %v", err)
 	}
