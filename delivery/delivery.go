@@ -93,9 +93,12 @@ func New(store Store, api SlackAPI, render Renderer, log *slog.Logger, opts Opti
 		ims: map[string]string{}, uncertain: map[uint64]bool{}}
 }
 
-// Run delivers notices until ctx is cancelled.
+// Run delivers notices until ctx is cancelled. Its first pass tries every
+// queued notice at once, whatever backoff an earlier process had set: a
+// restart is often what fixed the cause, and the messages are overdue.
 func (w *Worker) Run(ctx context.Context) error {
 	w.started = w.opts.Now()
+	w.drain(ctx, time.Unix(1<<40, 0))
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -117,9 +120,17 @@ func (w *Worker) Run(ctx context.Context) error {
 }
 
 // Drain delivers every notice that is due now, once each.
-func (w *Worker) Drain(ctx context.Context) {
+func (w *Worker) Drain(ctx context.Context) { w.drain(ctx, time.Time{}) }
+
+// drain delivers the notices due at asOf (zero: now), once each.
+func (w *Worker) drain(ctx context.Context, asOf time.Time) {
+	seen := map[uint64]bool{}
 	for ctx.Err() == nil {
-		due, err := w.store.DueNotices(ctx, w.opts.Now(), 100)
+		now := asOf
+		if now.IsZero() {
+			now = w.opts.Now()
+		}
+		due, err := w.store.DueNotices(ctx, now, 100)
 		if err != nil {
 			w.log.Error("outbox: read failed", "err", err)
 			return
@@ -127,13 +138,19 @@ func (w *Worker) Drain(ctx context.Context) {
 		if len(due) == 0 {
 			return
 		}
+		fresh := 0
 		for _, n := range due {
 			if ctx.Err() != nil {
 				return
 			}
+			if seen[n.ID] {
+				continue // failed once in this pass; its retry waits for the timer
+			}
+			seen[n.ID] = true
+			fresh++
 			w.deliver(ctx, n)
 		}
-		if len(due) < 100 {
+		if len(due) < 100 || fresh == 0 {
 			return
 		}
 	}
