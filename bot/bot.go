@@ -66,10 +66,14 @@ func New(api *slack.Client, h Handler, log *slog.Logger, opts ...socketmode.Opti
 func (b *Bot) Connected() bool { return b.connected.Load() }
 
 // Run connects and dispatches envelopes until ctx is cancelled or Slack refuses
-// the tokens (an error wrapping ErrAuth). On cancellation it stops taking
-// envelopes and waits up to drain for in-flight work.
+// the tokens (an error wrapping ErrAuth).
+//
+// On cancellation it stops taking envelopes (Slack redelivers events that
+// are not acked), lets in-flight work finish and send its acks over the still
+// open socket for up to drain, and only then disconnects.
 func (b *Bot) Run(ctx context.Context, drain time.Duration) error {
-	runCtx, cancel := context.WithCancel(ctx)
+	// The socket outlives ctx so that in-flight work can still ack.
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	// Work gets its own context so that shutdown lets in-flight handlers
 	// finish instead of cutting their Slack calls and database writes short.
@@ -80,15 +84,35 @@ func (b *Bot) Run(ctx context.Context, drain time.Duration) error {
 	go func() { errc <- b.client.RunContext(runCtx) }()
 
 	var runErr error
+	stopping := ctx.Done()
+	var drained chan struct{}
+	var deadline <-chan time.Time
 loop:
 	for {
 		select {
-		case <-ctx.Done():
+		case <-stopping:
+			stopping = nil
+			drained = make(chan struct{})
+			go func() { b.inflight.Wait(); close(drained) }()
+			deadline = time.After(drain)
+			b.log.Info("shutdown: no longer taking envelopes; finishing in-flight work", "drain", drain)
+		case <-drained:
+			break loop
+		case <-deadline:
+			b.log.Warn("shutdown: in-flight work did not finish in time", "drain", drain)
+			cancelWork()
+			<-drained
 			break loop
 		case err := <-errc:
 			runErr = err
 			break loop
 		case evt := <-b.client.Events:
+			if drained != nil {
+				if evt.Request != nil && evt.Request.EnvelopeID != "" {
+					b.log.Info("shutdown: envelope left unacked for Slack to redeliver", "envelope_id", evt.Request.EnvelopeID, "type", evt.Type)
+				}
+				continue
+			}
 			if err := b.dispatch(workCtx, evt); err != nil {
 				runErr = err
 				break loop
@@ -97,15 +121,16 @@ loop:
 	}
 	b.connected.Store(false)
 	cancel()
-
-	done := make(chan struct{})
-	go func() { b.inflight.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(drain):
-		b.log.Warn("shutdown: in-flight work did not finish in time", "drain", drain)
-		cancelWork()
-		<-done
+	if drained == nil {
+		// Ended by an error, not by ctx: still let started work finish.
+		done := make(chan struct{})
+		go func() { b.inflight.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(drain):
+			cancelWork()
+			<-done
+		}
 	}
 	if runErr != nil && !errors.Is(runErr, context.Canceled) {
 		if isAuthError(runErr) {

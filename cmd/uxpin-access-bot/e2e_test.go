@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/uxpin-access-bot/uxpin-access-bot/access"
 	"github.com/uxpin-access-bot/uxpin-access-bot/handlers"
@@ -480,4 +481,32 @@ func TestLongListsStayValid(t *testing.T) {
 	if v := h.fake.Violations(); len(v) > 0 {
 		t.Fatalf("Slack would refuse: %v", v)
 	}
+}
+
+// TestShutdownFinishesInFlightWork stops the bot while a submission waits on
+// a slow Slack: the submission completes and is acked, and the next start
+// delivers its messages.
+func TestShutdownFinishesInFlightWork(t *testing.T) {
+	h := newHarness(t, nil)
+	v := h.openModal(uAlice, "")
+	h.fake.Fail("users.info", fakeslack.Fault{Count: 1, Delay: 800 * time.Millisecond})
+	h.fake.Fail("chat.postMessage", fakeslack.Fault{Count: -1, Status: 500})
+	calls := h.fake.Calls("users.info")
+	acked := make(chan ackPayload, 1)
+	go func() {
+		ack, err := h.fake.Submit(h.ctx(), uAlice, v, requestValues("grant", uBob, "editor", "x", ""))
+		if err != nil {
+			t.Errorf("submit during shutdown: %v", err)
+		}
+		acked <- decodeAck(t, ack)
+	}()
+	h.waitFor("the submission to be in flight", func() bool { return h.fake.Calls("users.info") > calls })
+	h.stop()
+	if p := <-acked; p.ResponseAction != "update" {
+		t.Fatalf("in-flight submission ack = %+v; want it completed", p)
+	}
+	h.fake.ClearFaults()
+	h.start()
+	h.dmWith(uAlice, "R-1", "submitted")
+	h.dmWith(uCarol, "UXPin access request R-1:")
 }
