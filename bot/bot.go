@@ -24,6 +24,10 @@ var ErrAuth = errors.New("slack refused the token")
 // Ack uses context.TODO and could block for ever during a reconnect.
 const ackTimeout = 2 * time.Second
 
+// ackFlushGrace is how long shutdown keeps the socket open after the last
+// in-flight handler returned, for its ack to be written.
+const ackFlushGrace = 300 * time.Millisecond
+
 // Handler does the work behind envelopes. SlashCommand, BlockAction and Event
 // run after the ack; ViewSubmission runs before it, because a modal's
 // validation errors can only be returned in the ack.
@@ -118,6 +122,11 @@ loop:
 				break loop
 			}
 		}
+	}
+	if drained != nil {
+		// slack-go queues acks for a writer goroutine and offers no flush;
+		// give the last acks a moment to reach the socket before closing it.
+		time.Sleep(ackFlushGrace)
 	}
 	b.connected.Store(false)
 	cancel()

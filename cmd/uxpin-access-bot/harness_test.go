@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/uxpin-access-bot/uxpin-access-bot/internal/fakeslack"
 )
@@ -36,6 +39,27 @@ const (
 	groupID  = "S0APPRVR"
 	auditCh  = "C0AUDIT1"
 )
+
+// manifestScopes returns the bot scopes slack-app-manifest.yaml grants, so
+// the fake Slack refuses any call the published app could not make.
+func manifestScopes(t *testing.T) []string {
+	t.Helper()
+	data, err := os.ReadFile(manifestPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		OAuth struct {
+			Scopes struct {
+				Bot []string `yaml:"bot"`
+			} `yaml:"scopes"`
+		} `yaml:"oauth_config"`
+	}
+	if err := yaml.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m.OAuth.Scopes.Bot
+}
 
 func testUsers() []fakeslack.User {
 	return []fakeslack.User{
@@ -107,7 +131,7 @@ type harness struct {
 
 func newHarness(t *testing.T, overrides map[string]string, configure ...func(*Main)) *harness {
 	t.Helper()
-	f := fakeslack.New(fakeslack.Options{AppToken: testAppToken, BotToken: testBotToken, Logf: t.Logf})
+	f := fakeslack.New(fakeslack.Options{AppToken: testAppToken, BotToken: testBotToken, Logf: t.Logf, Scopes: manifestScopes(t)})
 	t.Cleanup(f.Close)
 	for _, u := range testUsers() {
 		f.AddUser(u)

@@ -59,6 +59,18 @@ var methodScopes = map[string]string{
 	"usergroups.users.list": "usergroups:read",
 }
 
+// historyScope is the scope conversations.history needs for a channel: it
+// depends on the kind of conversation.
+func historyScope(channel string) string {
+	switch {
+	case strings.HasPrefix(channel, "D"):
+		return "im:history"
+	case strings.HasPrefix(channel, "G"):
+		return "groups:history"
+	}
+	return "channels:history"
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
@@ -202,7 +214,11 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	case (m.kind == tokenApp) != (tok == s.opts.AppToken):
 		res = apiError("not_allowed_token_type")
 	default:
-		if sc := methodScopes[method]; sc != "" {
+		sc := methodScopes[method]
+		if method == "conversations.history" {
+			sc = historyScope(p.str("channel"))
+		}
+		if sc != "" {
 			if r := s.scopeCheck(sc); r != nil {
 				res = r
 				break
