@@ -99,6 +99,9 @@ func TestHistoryLookupAfterLostResponse(t *testing.T) {
 	if h.fake.Calls("conversations.history") == 0 {
 		t.Errorf("the worker re-posted without looking for the first post")
 	}
+	if dead, err := h.m.DB.DeadLetters(context.Background()); err != nil || len(dead) > 0 {
+		t.Errorf("abandoned notices = %v, %v; want none", dead, err)
+	}
 }
 
 func TestUndeliverableMessageIsRecorded(t *testing.T) {
