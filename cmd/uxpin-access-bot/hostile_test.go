@@ -144,3 +144,56 @@ func TestHostileInput(t *testing.T) {
 		t.Errorf("bot is not answering after hostile input: %q", got)
 	}
 }
+
+func TestDuplicateDeliveriesHandledOnce(t *testing.T) {
+	h := newHarness(t, nil)
+	id := h.mustSubmit(uAlice, "grant", uBob, "editor", "x")
+	h.outboxEmpty()
+	dm, _ := h.fake.DMChannel(uCarol)
+
+	// The same envelope delivered twice (a reconnect while unacked).
+	frame, err := json.Marshal(map[string]any{"envelope_id": "dup-envelope-1", "type": "interactive",
+		"payload": forgedClick(uCarol, dm, handlers.ActionApprove, id, "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := h.fake.SendRaw(h.ctx(), frame); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.waitState(id, "approved")
+	h.outboxEmpty()
+	h.waitFor("the answer to the click", func() bool { return len(h.fake.Ephemerals(uCarol)) > 0 })
+	// Envelopes are dispatched in order: once a later command is answered, a
+	// second handling of the duplicate would have answered too.
+	h.slashReply(uCarol, "help")
+	n := 0
+	for _, e := range h.fake.Ephemerals(uCarol) {
+		if strings.Contains(e.Text, "already") || strings.Contains(e.Text, "You approved") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("carol got %d answers to one click delivered twice; want 1", n)
+	}
+
+	// A retried event (same event_id, retry_attempt 1) is handled once.
+	publishes := h.fake.Calls("views.publish")
+	ev := map[string]any{"type": "app_home_opened", "user": uCarol, "channel": dm, "tab": "home", "event_ts": "1.1"}
+	if _, err := h.fake.EventWithID(h.ctx(), "EvDUP1", ev, 0); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the Home tab", func() bool { return h.fake.Calls("views.publish") == publishes+1 })
+	if _, err := h.fake.EventWithID(h.ctx(), "EvDUP1", ev, 1); err != nil {
+		t.Fatal(err)
+	}
+	// A fresh event after it proves the retry was processed (and skipped) first.
+	if _, err := h.fake.Event(h.ctx(), ev, 0); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the second Home publish", func() bool { return h.fake.Calls("views.publish") >= publishes+2 })
+	if got := h.fake.Calls("views.publish"); got != publishes+2 {
+		t.Errorf("views.publish called %d times for two distinct events; want 2", got-publishes)
+	}
+}
