@@ -120,9 +120,78 @@ type Request struct {
 	ClosedAt   time.Time `json:"closed_at,omitzero"`
 	FailReason string    `json:"fail_reason,omitempty"`
 
+	// Origin says why the bot created a request itself: OriginExpiry or
+	// OriginLeaver, with the request or reason in AutoReason. Empty for
+	// requests people made.
+	Origin     string `json:"origin,omitempty"`
+	AutoReason string `json:"auto_reason,omitempty"`
+
+	// Timers (SPEC §5 steps 5–6). Each is stored with the request and
+	// indexed by storage, so a restart loses none; a zero time is unset.
+	RemindAt     time.Time `json:"remind_at,omitzero"`
+	EscalateAt   time.Time `json:"escalate_at,omitzero"`
+	ExpiryWarnAt time.Time `json:"expiry_warn_at,omitzero"`
+	ExpireAt     time.Time `json:"expire_at,omitzero"`
+
+	LastReminder      time.Time `json:"last_reminder,omitzero"`
+	Reminders         int       `json:"reminders,omitempty"`
+	Escalations       int       `json:"escalations,omitempty"`
+	PreviousAssignees []string  `json:"previous_assignees,omitempty"`
+	Confirmed         bool      `json:"confirmed,omitempty"`
+	ConfirmedAt       time.Time `json:"confirmed_at,omitzero"`
+	Reopened          int       `json:"reopened,omitempty"`
+	ReopenReason      string    `json:"reopen_reason,omitempty"`
+
 	// Version increases with every stored change; storage uses it to detect
 	// lost updates and handlers to tell stale cards from fresh ones.
 	Version int `json:"version"`
+}
+
+// Origins of requests the bot creates itself.
+const (
+	OriginExpiry = "expiry"
+	OriginLeaver = "leaver"
+)
+
+// TimerKind names a due time of a request.
+type TimerKind string
+
+// The timers a request can carry.
+const (
+	TimerRemind     TimerKind = "remind"
+	TimerEscalate   TimerKind = "escalate"
+	TimerExpiryWarn TimerKind = "expiry_warn"
+	TimerExpire     TimerKind = "expire"
+)
+
+// Timer is one due time of one request.
+type Timer struct {
+	RequestID string
+	Kind      TimerKind
+	At        time.Time
+}
+
+// Timers lists the request's armed timers. Storage indexes exactly these,
+// so disarming a timer is clearing its field.
+func (r *Request) Timers() []Timer {
+	var out []Timer
+	add := func(k TimerKind, at time.Time) {
+		if !at.IsZero() {
+			out = append(out, Timer{RequestID: r.ID, Kind: k, At: at})
+		}
+	}
+	switch r.State {
+	case StatePending:
+		add(TimerRemind, r.RemindAt)
+	case StateApproved:
+		if r.Assignee != "" {
+			add(TimerEscalate, r.EscalateAt)
+		}
+	case StateFulfilled:
+		add(TimerExpiryWarn, r.ExpiryWarnAt)
+		add(TimerExpire, r.ExpireAt)
+	}
+	return out
 }
 
 // Seq returns the numeric part of the request ID ("R-42" → 42).
@@ -179,16 +248,24 @@ type NoticeKind string
 // The notices a state change can cause. Each is rendered at delivery time from
 // the request as stored then, so a card delivered late still shows the truth.
 const (
-	NoticeSubmitted    NoticeKind = "submitted"     // DM to the requester with the ID and a Cancel button
-	NoticeApprovalCard NoticeKind = "approval_card" // DM card to one approver
-	NoticeCardsUpdate  NoticeKind = "cards_update"  // chat.update every approval card of the request
-	NoticeDecided      NoticeKind = "decided"       // DM to the requester: approved or denied
-	NoticeTask         NoticeKind = "task"          // DM to the assigned admin with the UI steps
-	NoticeTaskUpdate   NoticeKind = "task_update"   // chat.update every task message of the request
-	NoticeFulfilled    NoticeKind = "fulfilled"     // DM to requester or target: it is done
-	NoticeFailed       NoticeKind = "failed"        // DM to requester or approver: admin could not complete
-	NoticeCancelled    NoticeKind = "cancelled"     // DM to the requester: cancelled
-	NoticeAudit        NoticeKind = "audit"         // one line to the audit channel
+	NoticeSubmitted     NoticeKind = "submitted"      // DM to the requester with the ID and a Cancel button
+	NoticeApprovalCard  NoticeKind = "approval_card"  // DM card to one approver
+	NoticeCardsUpdate   NoticeKind = "cards_update"   // chat.update every approval card of the request
+	NoticeDecided       NoticeKind = "decided"        // DM to the requester: approved or denied
+	NoticeTask          NoticeKind = "task"           // DM to the assigned admin with the UI steps
+	NoticeTaskUpdate    NoticeKind = "task_update"    // chat.update every task message of the request
+	NoticeFulfilled     NoticeKind = "fulfilled"      // DM to requester or target: it is done
+	NoticeFailed        NoticeKind = "failed"         // DM to requester or approver: admin could not complete
+	NoticeCancelled     NoticeKind = "cancelled"      // DM to the requester: cancelled
+	NoticeAudit         NoticeKind = "audit"          // one line to the audit channel
+	NoticeReminder      NoticeKind = "reminder"       // threaded nudge under an approver's card
+	NoticeEscalated     NoticeKind = "escalated"      // DM: a task was reassigned (to the old admin or an approver)
+	NoticeExpiryWarn    NoticeKind = "expiry_warn"    // DM to requester or target: access ends tomorrow
+	NoticeAutoRemoval   NoticeKind = "auto_removal"   // DM to approvers, requester or target: the bot created a removal
+	NoticeConfirm       NoticeKind = "confirm"        // DM to the target: does it work? (replaces "fulfilled" for grants)
+	NoticeConfirmed     NoticeKind = "confirmed"      // DM to the admin or requester: the target confirmed, or reported a problem
+	NoticeConfirmUpdate NoticeKind = "confirm_update" // chat.update the target's confirmation message
+	NoticeHome          NoticeKind = "home"           // refresh a user's App Home tab
 )
 
 // Notice is a message that a state change owes someone. It is stored in the

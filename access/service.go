@@ -38,6 +38,11 @@ type Store interface {
 	OpenTasks(ctx context.Context, admin string, limit int) ([]*Request, error)
 	// Roster returns the ledger ordered by email.
 	Roster(ctx context.Context) ([]Grant, error)
+	// DueTimers returns up to limit armed timers due at or before now,
+	// earliest first.
+	DueTimers(ctx context.Context, now time.Time, limit int) ([]Timer, error)
+	// GrantFor returns the ledger entry of a Slack user, or nil.
+	GrantFor(ctx context.Context, userID string) (*Grant, error)
 }
 
 // Tx is the read view a lifecycle step gets inside its write transaction.
@@ -57,6 +62,16 @@ type Effects struct {
 	Notices []Notice
 	Grant   *Grant // upserted into the ledger
 	Revoke  string // Slack user ID whose ledger entry is removed
+	// Spawn is a further request created in the same transaction (an
+	// expiry's removal); storage assigns its ID, and its own effects'
+	// events and notices default to that ID.
+	Spawn *Spawn
+}
+
+// Spawn is a request created as a side effect of another's change.
+type Spawn struct {
+	Request *Request
+	Effects Effects
 }
 
 // Directory resolves the configured approvers, which may include user groups.
@@ -67,9 +82,11 @@ type Directory interface {
 
 // Policy is the configuration the lifecycle enforces.
 type Policy struct {
-	Admins         []string // UXPin admins' Slack user IDs, in assignment-tie order
-	AllowedDomains []string // lower-case email domains; empty allows all
-	AuditChannel   string   // channel for one line per closed request; empty disables
+	Admins           []string      // UXPin admins' Slack user IDs, in assignment-tie order
+	AllowedDomains   []string      // lower-case email domains; empty allows all
+	AuditChannel     string        // channel for one line per closed request; empty disables
+	ReminderInterval time.Duration // re-nudge approvers this often; 0 disables
+	EscalateAfter    time.Duration // escalate tasks open this long; 0 disables
 }
 
 // Person is what the lifecycle needs to know about a Slack user.
@@ -194,7 +211,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*Request, error) 
 		return nil, fmt.Errorf("resolve approvers: %w", err)
 	}
 	now := s.now()
-	return s.store.CreateRequest(ctx, func(tx Tx, r *Request) (Effects, error) {
+	return s.create(ctx, func(tx Tx, r *Request) (Effects, error) {
 		if id, err := tx.OpenRequestFor(sub.Target.ID, sub.Action); err != nil {
 			return Effects{}, err
 		} else if id != "" {
@@ -224,11 +241,15 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*Request, error) 
 				r.Approvers = append(r.Approvers, a)
 			}
 		}
+		if s.policy.ReminderInterval > 0 {
+			r.RemindAt = now.Add(s.policy.ReminderInterval)
+		}
 		fx := Effects{Events: []Event{s.event(r, r.Requester, "", StatePending, "submitted")}}
 		fx.Notices = append(fx.Notices, Notice{Kind: NoticeSubmitted, RequestID: r.ID, To: r.Requester})
 		for _, a := range r.Approvers {
 			fx.Notices = append(fx.Notices, Notice{Kind: NoticeApprovalCard, RequestID: r.ID, To: a})
 		}
+		fx.Notices = append(fx.Notices, homes(append([]string{r.Requester}, r.Approvers...)...)...)
 		return fx, nil
 	})
 }
@@ -266,15 +287,17 @@ func (s *Service) Decide(ctx context.Context, id, actor string, approve bool, re
 		return nil, &ValidationError{Fields: map[string]string{FieldReason: fmt.Sprintf("Keep it under %d characters.", MaxReason)}}
 	}
 	now := s.now()
-	return s.store.UpdateRequest(ctx, id, func(tx Tx, r *Request) (Effects, error) {
+	return s.update(ctx, id, func(tx Tx, r *Request) (Effects, error) {
 		if err := decidable(r, actor); err != nil {
 			return Effects{}, err
 		}
 		r.DecidedBy, r.DecidedAt, r.UpdatedAt = actor, now, now
+		r.RemindAt = time.Time{}
 		fx := Effects{Notices: []Notice{
 			{Kind: NoticeCardsUpdate, RequestID: r.ID},
 			{Kind: NoticeDecided, RequestID: r.ID, To: r.Requester},
 		}}
+		fx.Notices = append(fx.Notices, homes(append([]string{r.Requester}, r.Approvers...)...)...)
 		if !approve {
 			r.State, r.DenyReason = StateDenied, reason
 			fx.Events = append(fx.Events, s.event(r, actor, StatePending, StateDenied, reason))
@@ -283,20 +306,32 @@ func (s *Service) Decide(ctx context.Context, id, actor string, approve bool, re
 		}
 		r.State = StateApproved
 		fx.Events = append(fx.Events, s.event(r, actor, StatePending, StateApproved, reason))
-		counts, err := tx.OpenTaskCounts()
-		if err != nil {
+		if err := s.assign(tx, r, now, &fx); err != nil {
 			return Effects{}, err
 		}
-		r.Assignee = PickAdmin(s.policy.Admins, counts, r.Target)
-		if r.Assignee == "" {
-			fx.Events = append(fx.Events, s.event(r, "", StateApproved, StateApproved, "no eligible UXPin admin to assign"))
-			return fx, nil
-		}
-		r.AssignedAt = now
-		fx.Events = append(fx.Events, s.event(r, "", StateApproved, StateApproved, "assigned to "+r.Assignee))
-		fx.Notices = append(fx.Notices, Notice{Kind: NoticeTask, RequestID: r.ID, To: r.Assignee})
 		return fx, nil
 	})
+}
+
+// assign gives an approved request's task to the least-loaded admin who is
+// not its target, arms its escalation, and owes that admin the task DM.
+func (s *Service) assign(tx Tx, r *Request, now time.Time, fx *Effects) error {
+	counts, err := tx.OpenTaskCounts()
+	if err != nil {
+		return err
+	}
+	r.Assignee = PickAdmin(s.policy.Admins, counts, r.Target)
+	if r.Assignee == "" {
+		fx.Events = append(fx.Events, s.event(r, "", StateApproved, StateApproved, "no eligible UXPin admin to assign"))
+		return nil
+	}
+	r.AssignedAt = now
+	if s.policy.EscalateAfter > 0 {
+		r.EscalateAt = now.Add(s.policy.EscalateAfter)
+	}
+	fx.Events = append(fx.Events, s.event(r, "", StateApproved, StateApproved, "assigned to "+r.Assignee))
+	fx.Notices = append(fx.Notices, Notice{Kind: NoticeTask, RequestID: r.ID, To: r.Assignee}, Notice{Kind: NoticeHome, To: r.Assignee})
+	return nil
 }
 
 // decidable reports why actor, a configured approver, may not decide on r now.
@@ -376,26 +411,42 @@ func (s *Service) Complete(ctx context.Context, id, actor string) (*Request, err
 		return nil, Errorf(EUNAUTHORIZED, "Only UXPin admins can close tasks.")
 	}
 	now := s.now()
-	return s.store.UpdateRequest(ctx, id, func(tx Tx, r *Request) (Effects, error) {
+	return s.update(ctx, id, func(tx Tx, r *Request) (Effects, error) {
 		if err := closable(r); err != nil {
 			return Effects{}, err
 		}
 		r.State, r.ClosedBy, r.ClosedAt, r.UpdatedAt = StateFulfilled, actor, now, now
+		r.EscalateAt = time.Time{}
 		fx := Effects{Events: []Event{s.event(r, actor, StateApproved, StateFulfilled, "")}}
 		switch r.Action {
 		case ActionGrant, ActionChange:
 			fx.Grant = &Grant{UserID: r.Target, Email: r.TargetEmail, Name: r.TargetName, Role: r.Role, Since: now, RequestID: r.ID}
+			if end, err := time.Parse(time.DateOnly, r.EndDate); err == nil {
+				r.ExpireAt = end.UTC()
+				if warn := r.ExpireAt.Add(-24 * time.Hour); warn.After(now) {
+					r.ExpiryWarnAt = warn
+				}
+			}
 		case ActionRemove:
 			fx.Revoke = r.Target
 		}
 		fx.Notices = append(fx.Notices,
 			Notice{Kind: NoticeTaskUpdate, RequestID: r.ID},
-			Notice{Kind: NoticeCardsUpdate, RequestID: r.ID},
-			Notice{Kind: NoticeFulfilled, RequestID: r.ID, To: r.Requester})
-		if r.Target != r.Requester {
+			Notice{Kind: NoticeCardsUpdate, RequestID: r.ID})
+		// The target of a grant is asked to confirm it works; everyone else
+		// is just told.
+		confirm := r.Action == ActionGrant
+		if !(confirm && r.Target == r.Requester) {
+			fx.Notices = append(fx.Notices, Notice{Kind: NoticeFulfilled, RequestID: r.ID, To: r.Requester})
+		}
+		switch {
+		case confirm:
+			fx.Notices = append(fx.Notices, Notice{Kind: NoticeConfirm, RequestID: r.ID, To: r.Target})
+		case r.Target != r.Requester:
 			fx.Notices = append(fx.Notices, Notice{Kind: NoticeFulfilled, RequestID: r.ID, To: r.Target})
 		}
 		fx.Notices = append(fx.Notices, s.auditNotice(r)...)
+		fx.Notices = append(fx.Notices, homes(r.Requester, r.Assignee, actor)...)
 		return fx, nil
 	})
 }
@@ -413,7 +464,7 @@ func (s *Service) Fail(ctx context.Context, id, actor, reason string) (*Request,
 		return nil, &ValidationError{Fields: map[string]string{FieldReason: fmt.Sprintf("Keep it under %d characters.", MaxReason)}}
 	}
 	now := s.now()
-	return s.store.UpdateRequest(ctx, id, func(tx Tx, r *Request) (Effects, error) {
+	return s.update(ctx, id, func(tx Tx, r *Request) (Effects, error) {
 		if err := closable(r); err != nil {
 			return Effects{}, err
 		}
@@ -428,7 +479,9 @@ func (s *Service) Fail(ctx context.Context, id, actor, reason string) (*Request,
 				fx.Notices = append(fx.Notices, Notice{Kind: NoticeFailed, RequestID: r.ID, To: a})
 			}
 		}
+		r.EscalateAt = time.Time{}
 		fx.Notices = append(fx.Notices, s.auditNotice(r)...)
+		fx.Notices = append(fx.Notices, homes(r.Requester, r.Assignee, actor)...)
 		return fx, nil
 	})
 }
@@ -436,7 +489,7 @@ func (s *Service) Fail(ctx context.Context, id, actor, reason string) (*Request,
 // Cancel withdraws a pending request; only its requester may.
 func (s *Service) Cancel(ctx context.Context, id, actor string) (*Request, error) {
 	now := s.now()
-	return s.store.UpdateRequest(ctx, id, func(tx Tx, r *Request) (Effects, error) {
+	return s.update(ctx, id, func(tx Tx, r *Request) (Effects, error) {
 		if actor != r.Requester {
 			return Effects{}, Errorf(EUNAUTHORIZED, "Only the person who made %s can cancel it.", r.ID)
 		}
@@ -444,12 +497,13 @@ func (s *Service) Cancel(ctx context.Context, id, actor string) (*Request, error
 			return Effects{}, Errorf(ECONFLICT, "%s can't be cancelled: it is already %s.", r.ID, Describe(r))
 		}
 		r.State, r.ClosedBy, r.ClosedAt, r.UpdatedAt = StateCancelled, actor, now, now
+		r.RemindAt = time.Time{}
 		return Effects{
 			Events: []Event{s.event(r, actor, StatePending, StateCancelled, "")},
-			Notices: []Notice{
+			Notices: append([]Notice{
 				{Kind: NoticeCardsUpdate, RequestID: r.ID},
 				{Kind: NoticeCancelled, RequestID: r.ID, To: r.Requester},
-			},
+			}, homes(append([]string{r.Requester}, r.Approvers...)...)...),
 		}, nil
 	})
 }
@@ -495,6 +549,19 @@ func (s *Service) event(r *Request, actor string, from, to State, detail string)
 	}
 }
 
+// homes owes each distinct user a refresh of their App Home tab.
+func homes(users ...string) []Notice {
+	out := make([]Notice, 0, len(users))
+	seen := map[string]bool{}
+	for _, u := range users {
+		if u != "" && !seen[u] {
+			seen[u] = true
+			out = append(out, Notice{Kind: NoticeHome, To: u})
+		}
+	}
+	return out
+}
+
 func (s *Service) auditNotice(r *Request) []Notice {
 	if s.policy.AuditChannel == "" {
 		return nil
@@ -510,9 +577,9 @@ func Describe(r *Request) string {
 		return "waiting for approval"
 	case StateApproved:
 		if r.Assignee == "" {
-			return fmt.Sprintf("approved by <@%s>, waiting for a UXPin admin", r.DecidedBy)
+			return fmt.Sprintf("approved by %s, waiting for a UXPin admin", Approver(r))
 		}
-		return fmt.Sprintf("approved by <@%s> and assigned to <@%s>", r.DecidedBy, r.Assignee)
+		return fmt.Sprintf("approved by %s and assigned to <@%s>", Approver(r), r.Assignee)
 	case StateDenied:
 		return fmt.Sprintf("denied by <@%s>", r.DecidedBy)
 	case StateFulfilled:

@@ -47,6 +47,11 @@ type SlackAPI interface {
 // Renderer builds the message a notice becomes from the request as stored now.
 type Renderer func(n access.Notice, r *access.Request) (text string, blocks []slack.Block)
 
+// HomeRefresher republishes a user's App Home tab.
+type HomeRefresher interface {
+	RefreshHome(ctx context.Context, user string) error
+}
+
 // Options tune a Worker.
 type Options struct {
 	Now          func() time.Time
@@ -54,6 +59,8 @@ type Options struct {
 	MaxBackoff   time.Duration // cap; default 5 min
 	PollInterval time.Duration // safety poll when nothing wakes the worker; default 5 s
 	CallTimeout  time.Duration // one Slack call; default 15 s
+	// Home refreshes App Home tabs for NoticeHome; nil drops those notices.
+	Home HomeRefresher
 }
 
 // Worker delivers the outbox.
@@ -166,11 +173,16 @@ func (w *Worker) deliver(ctx context.Context, n access.Notice) {
 		w.retry(ctx, n, err)
 		return
 	}
-	switch n.Kind {
-	case access.NoticeCardsUpdate:
-		err = w.updateAll(ctx, n, r, access.NoticeApprovalCard)
-	case access.NoticeTaskUpdate:
-		err = w.updateAll(ctx, n, r, access.NoticeTask)
+	switch {
+	case n.Kind.IsUpdate():
+		err = w.updateAll(ctx, n, r, n.Kind.UpdatedKind())
+	case n.Kind == access.NoticeHome:
+		if w.opts.Home != nil {
+			err = w.opts.Home.RefreshHome(ctx, n.To)
+		}
+		if err == nil {
+			err = w.markUpdated(ctx, n)
+		}
 	default:
 		err = w.post(ctx, n, r)
 	}
@@ -185,7 +197,7 @@ func (w *Worker) deliver(ctx context.Context, n access.Notice) {
 }
 
 func (w *Worker) post(ctx context.Context, n access.Notice, r *access.Request) error {
-	channel, err := w.channelFor(ctx, n.To)
+	channel, thread, err := w.destination(ctx, n)
 	if err != nil {
 		return err
 	}
@@ -214,6 +226,9 @@ func (w *Worker) post(ctx context.Context, n access.Notice, r *access.Request) e
 	}
 	if len(blocks) > 0 {
 		opts = append(opts, slack.MsgOptionBlocks(blocks...))
+	}
+	if thread != "" {
+		opts = append(opts, slack.MsgOptionTS(thread))
 	}
 	cctx, cancel := context.WithTimeout(ctx, w.opts.CallTimeout)
 	defer cancel()
@@ -309,6 +324,25 @@ func (w *Worker) markUpdated(ctx context.Context, n access.Notice) error {
 		return fmt.Errorf("mark notice %d sent: %w", n.ID, err)
 	}
 	return nil
+}
+
+// destination is where notice n is posted: a reminder goes in the thread of
+// the approver's card, so a pending request does not grow a new card each
+// time; everything else goes to its recipient's DM or channel.
+func (w *Worker) destination(ctx context.Context, n access.Notice) (channel, thread string, err error) {
+	if n.Kind == access.NoticeReminder {
+		refs, err := w.store.MessageRefs(ctx, n.RequestID, access.NoticeApprovalCard)
+		if err != nil {
+			return "", "", err
+		}
+		for _, ref := range refs {
+			if ref.To == n.To {
+				return ref.Channel, ref.TS, nil
+			}
+		}
+	}
+	channel, err = w.channelFor(ctx, n.To)
+	return channel, "", err
 }
 
 func (w *Worker) channelFor(ctx context.Context, to string) (string, error) {

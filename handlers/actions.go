@@ -68,8 +68,30 @@ func (h *Handler) action(ctx context.Context, cb slack.InteractionCallback, acto
 		}
 		h.log.Info("request cancelled", "request", r.ID, "by", actor)
 		rep(fmt.Sprintf("%s is cancelled.", r.ID))
+	case ActionConfirm:
+		r, err := h.svc.Confirm(ctx, id, actor)
+		if err != nil {
+			fail(err, "confirm")
+			return
+		}
+		h.log.Info("grant confirmed by its target", "request", r.ID, "by", actor)
+		rep(fmt.Sprintf("Thanks! %s is confirmed.", r.ID))
+	case ActionCantGetIn:
+		r, err := h.svc.Request(ctx, id)
+		if err == nil && actor != r.Target {
+			err = access.Errorf(access.EUNAUTHORIZED, "Only <@%s>, who %s is for, can answer this.", r.Target, r.ID)
+		}
+		if err != nil {
+			fail(err, "can't get in")
+			return
+		}
+		h.openReason(ctx, cb, reasonModal(CallbackReopen, "Can't get in", "What happens when you try to sign in to UXPin?", "Send", r))
 	default:
 		h.log.Warn("unknown action ignored", "action_id", truncate(actionID, 80), "user", actor)
+	}
+	if cb.Container.Type == "view" && cb.View.Type == slack.VTHomeTab {
+		// A click on the Home tab changes what it should show.
+		h.PublishHome(ctx, actor)
 	}
 }
 

@@ -17,6 +17,9 @@ const (
 	ActionDone    = "uxpin_done"
 	ActionFail    = "uxpin_fail"
 	ActionCancel  = "uxpin_cancel"
+	// ActionConfirm and ActionCantGetIn answer the target's "does it work?".
+	ActionConfirm   = "uxpin_confirm"
+	ActionCantGetIn = "uxpin_cant_get_in"
 )
 
 // Callback IDs of the modals the bot opens.
@@ -24,6 +27,7 @@ const (
 	CallbackRequest = "uxpin_request"
 	CallbackDeny    = "uxpin_deny_reason"
 	CallbackFail    = "uxpin_fail_reason"
+	CallbackReopen  = "uxpin_reopen_reason"
 )
 
 // Block and action IDs inside the request modal are the lifecycle's field
@@ -145,13 +149,13 @@ func outcome(r *access.Request) string {
 		return ":hourglass_flowing_sand: Waiting for an approver."
 	case access.StateApproved:
 		if r.Assignee == "" {
-			return fmt.Sprintf(":white_check_mark: Approved by %s. No UXPin admin could be assigned; an approver should follow up.", user(r.DecidedBy))
+			return fmt.Sprintf(":white_check_mark: Approved by %s. No UXPin admin could be assigned; an approver should follow up.", access.Approver(r))
 		}
-		return fmt.Sprintf(":white_check_mark: Approved by %s; task assigned to %s.", user(r.DecidedBy), user(r.Assignee))
+		return fmt.Sprintf(":white_check_mark: Approved by %s; task assigned to %s.", access.Approver(r), user(r.Assignee))
 	case access.StateDenied:
 		return fmt.Sprintf(":no_entry: Denied by %s: %s", user(r.DecidedBy), esc(r.DenyReason))
 	case access.StateFulfilled:
-		return fmt.Sprintf(":white_check_mark: Done. Approved by %s, completed in UXPin by %s.", user(r.DecidedBy), user(r.ClosedBy))
+		return fmt.Sprintf(":white_check_mark: Done. Approved by %s, completed in UXPin by %s.", access.Approver(r), user(r.ClosedBy))
 	case access.StateFailed:
 		return fmt.Sprintf(":warning: %s could not complete it: %s", user(r.ClosedBy), esc(r.FailReason))
 	case access.StateCancelled:
@@ -235,12 +239,32 @@ func taskMessage(r *access.Request) (string, []slack.Block) {
 	}
 	return text, compact(
 		slack.NewHeaderBlock(plain("UXPin task "+r.ID, 150)),
-		section(fmt.Sprintf("Please %s. Approved by %s.", summary(r), user(r.DecidedBy))),
+		section(fmt.Sprintf("Please %s. Approved by %s.", summary(r), access.Approver(r))),
 		section(taskSteps(r)),
 		justification(r),
+		taskHistory(r),
 		actions,
 		contextLine(outcome(r)),
 	)
+}
+
+// taskHistory says what happened to a task before it reached this admin.
+func taskHistory(r *access.Request) slack.Block {
+	var lines []string
+	if r.Reopened > 0 && r.ReopenReason != "" {
+		lines = append(lines, fmt.Sprintf(":leftwards_arrow_with_hook: Reopened: %s can't get in: %s", user(r.Target), esc(r.ReopenReason)))
+	}
+	if n := len(r.PreviousAssignees); n > 0 {
+		prev := make([]string, n)
+		for i, p := range r.PreviousAssignees {
+			prev[i] = user(p)
+		}
+		lines = append(lines, fmt.Sprintf(":arrow_right_hook: Escalated %d time(s); first assigned to %s.", r.Escalations, strings.Join(prev, ", then ")))
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	return contextLine(strings.Join(lines, "\n"))
 }
 
 // Render builds the message a notice becomes, from the request as stored now.
@@ -268,7 +292,7 @@ func Render(n access.Notice, r *access.Request) (string, []slack.Block) {
 			return text, []slack.Block{section(fmt.Sprintf(":no_entry: Your request *%s* to %s was denied by %s.\n*Reason:* %s", r.ID, summary(r), user(r.DecidedBy), esc(r.DenyReason)))}
 		}
 		text := fmt.Sprintf("Your request %s was approved.", r.ID)
-		return text, []slack.Block{section(fmt.Sprintf(":white_check_mark: Your request *%s* to %s was approved by %s. A UXPin admin will now make the change.", r.ID, summary(r), user(r.DecidedBy)))}
+		return text, []slack.Block{section(fmt.Sprintf(":white_check_mark: Your request *%s* to %s was approved by %s. A UXPin admin will now make the change.", r.ID, summary(r), access.Approver(r)))}
 	case access.NoticeFulfilled:
 		var s string
 		switch r.Action {
@@ -286,16 +310,89 @@ func Render(n access.Notice, r *access.Request) (string, []slack.Block) {
 	case access.NoticeCancelled:
 		return fmt.Sprintf("You cancelled request %s.", r.ID), []slack.Block{section(fmt.Sprintf("You cancelled request *%s* (%s).", r.ID, summary(r)))}
 	case access.NoticeAudit:
-		line := fmt.Sprintf("%s %s: %s. Requested by %s.", r.ID, r.State, plainSummary(r), user(r.Requester))
+		line := fmt.Sprintf("%s %s: %s. Requested by %s.", r.ID, r.State, plainSummary(r), requester(r))
 		switch r.State {
 		case access.StateDenied:
 			line += fmt.Sprintf(" Denied by %s: %s", user(r.DecidedBy), esc(r.DenyReason))
 		case access.StateFulfilled:
-			line += fmt.Sprintf(" Approved by %s, done by %s.", user(r.DecidedBy), user(r.ClosedBy))
+			line += fmt.Sprintf(" Approved by %s, done by %s.", access.Approver(r), user(r.ClosedBy))
 		case access.StateFailed:
-			line += fmt.Sprintf(" Approved by %s, failed by %s: %s", user(r.DecidedBy), user(r.ClosedBy), esc(r.FailReason))
+			line += fmt.Sprintf(" Approved by %s, failed by %s: %s", access.Approver(r), user(r.ClosedBy), esc(r.FailReason))
 		}
 		return truncate(line, maxSectionText), nil
+	case access.NoticeReminder:
+		text := fmt.Sprintf("Reminder: %s is still waiting for your decision.", r.ID)
+		return text, []slack.Block{section(fmt.Sprintf(":bell: Reminder: *%s* (%s) has been waiting for a decision since %s. Approve or deny it on the card above.", r.ID, summary(r), formatDate(r.CreatedAt)))}
+	case access.NoticeEscalated:
+		return renderEscalated(n, r)
+	case access.NoticeExpiryWarn:
+		s := fmt.Sprintf("Heads-up: the temporary UXPin access of %s (%s, %s) ends tomorrow, %s. If it is still needed, make a new request with `/uxpin-access`.", esc(r.TargetEmail), r.Role.Label(), r.ID, r.EndDate)
+		return strings.ReplaceAll(s, "`", ""), []slack.Block{section(":hourglass: " + s)}
+	case access.NoticeAutoRemoval:
+		var s string
+		if r.Origin == access.OriginLeaver {
+			s = fmt.Sprintf("%s (%s) left: %s. Removal *%s* was created and approved by the leaver policy; %s.", user(r.Target), esc(r.TargetEmail), esc(r.AutoReason), r.ID, assigned(r))
+		} else {
+			s = fmt.Sprintf("The temporary UXPin access of %s granted by %s has ended. Removal *%s* was created; %s.", esc(r.TargetEmail), esc(r.AutoReason), r.ID, assigned(r))
+		}
+		return strings.ReplaceAll(s, "*", ""), []slack.Block{section(":wave: " + s)}
+	case access.NoticeConfirm, access.NoticeConfirmUpdate:
+		return confirmMessage(r)
+	case access.NoticeConfirmed:
+		if r.Confirmed {
+			s := fmt.Sprintf("%s confirmed that the UXPin access from %s works.", user(r.Target), r.ID)
+			return s, []slack.Block{section(":tada: " + s)}
+		}
+		s := fmt.Sprintf("%s can't get into UXPin after %s: %s. The task is open again with %s.", user(r.Target), r.ID, esc(r.ReopenReason), user(r.Assignee))
+		return s, []slack.Block{section(":warning: " + s)}
 	}
 	return fmt.Sprintf("Update on request %s: %s", r.ID, r.State), nil
+}
+
+func requester(r *access.Request) string {
+	if r.Requester == "" {
+		return "the bot (" + r.Origin + ")"
+	}
+	return user(r.Requester)
+}
+
+func assigned(r *access.Request) string {
+	if r.Assignee == "" {
+		return "no UXPin admin could be assigned, so an approver must follow up"
+	}
+	return "the task is assigned to " + user(r.Assignee)
+}
+
+func renderEscalated(n access.Notice, r *access.Request) (string, []slack.Block) {
+	var s string
+	prev := ""
+	if k := len(r.PreviousAssignees); k > 0 {
+		prev = r.PreviousAssignees[k-1]
+	}
+	switch {
+	case n.To == prev:
+		s = fmt.Sprintf("Task *%s* (%s) was open too long, so it was reassigned to %s. You don't need to do it any more.", r.ID, summary(r), user(r.Assignee))
+	case prev != "" && prev != r.Assignee:
+		s = fmt.Sprintf("Task *%s* (%s) was open too long with %s; it was reassigned to %s.", r.ID, summary(r), user(prev), user(r.Assignee))
+	default:
+		s = fmt.Sprintf("Task *%s* (%s) has been open since %s and no other UXPin admin can take it. Please follow up with %s.", r.ID, summary(r), formatDate(r.AssignedAt), user(r.Assignee))
+	}
+	return strings.ReplaceAll(s, "*", ""), []slack.Block{section(":rotating_light: " + s)}
+}
+
+// confirmMessage asks the target of a fulfilled grant whether it works.
+func confirmMessage(r *access.Request) (string, []slack.Block) {
+	text := fmt.Sprintf("Done: you now have %s access to UXPin (%s). Does it work?", r.Role.Label(), r.ID)
+	head := section(fmt.Sprintf(":white_check_mark: Done: %s now has *%s* access to UXPin (%s). Look for the invitation email from UXPin, sign in at app.uxpin.com, and tell us whether it works.", esc(r.TargetEmail), r.Role.Label(), r.ID))
+	switch {
+	case r.Confirmed:
+		return text, []slack.Block{head, contextLine(":tada: You confirmed it works. Thanks!")}
+	case r.State == access.StateFulfilled:
+		return text, []slack.Block{head, slack.NewActionBlock("confirm_"+r.ID,
+			button(ActionConfirm, "It works", r.ID, slack.StylePrimary),
+			button(ActionCantGetIn, "I can't get in", r.ID, slack.StyleDanger))}
+	case r.Reopened > 0:
+		return text, []slack.Block{head, contextLine(fmt.Sprintf(":leftwards_arrow_with_hook: You said: %s. %s is on it again.", esc(r.ReopenReason), user(r.Assignee)))}
+	}
+	return text, []slack.Block{head, contextLine(outcome(r))}
 }

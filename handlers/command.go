@@ -137,6 +137,9 @@ func (h *Handler) status(ctx context.Context, cmd slack.SlashCommand, rep func(s
 			break
 		}
 		line := fmt.Sprintf("*%s* %s — *%s*: %s (submitted %s)", r.ID, summary(r), r.State, outcome(r), formatDate(r.CreatedAt))
+		if r.State == access.StatePending && !r.LastReminder.IsZero() {
+			line += fmt.Sprintf("\nApprovers were last reminded %s UTC (%d reminder(s)).", r.LastReminder.UTC().Format("2006-01-02 15:04"), r.Reminders)
+		}
 		lines = append(lines, fmt.Sprintf("%s %s: %s", r.ID, r.State, plainSummary(r)))
 		sec := section(line)
 		if r.State == access.StatePending {

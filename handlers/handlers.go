@@ -39,6 +39,15 @@ type Options struct {
 	ResponseHosts []string
 	// HTTPClient posts to response URLs; nil uses a client with a timeout.
 	HTTPClient *http.Client
+	// Homes remembers who opened the Home tab, so that only their tabs are
+	// refreshed when something changes; nil refreshes nobody's.
+	Homes HomeViewers
+}
+
+// HomeViewers records who has opened the App Home tab.
+type HomeViewers interface {
+	MarkHomeSeen(ctx context.Context, user string) (bool, error)
+	HomeSeen(ctx context.Context, user string) (bool, error)
 }
 
 // Handler implements bot.Handler.
@@ -49,6 +58,7 @@ type Handler struct {
 	log           *slog.Logger
 	http          *http.Client
 	responseHosts []string
+	homes         HomeViewers
 }
 
 // New returns a Handler.
@@ -57,7 +67,7 @@ func New(svc *access.Service, api SlackAPI, dir Directory, log *slog.Logger, opt
 	if hc == nil {
 		hc = &http.Client{Timeout: 10 * time.Second}
 	}
-	return &Handler{svc: svc, api: api, dir: dir, log: log, http: hc, responseHosts: opts.ResponseHosts}
+	return &Handler{svc: svc, api: api, dir: dir, log: log, http: hc, responseHosts: opts.ResponseHosts, homes: opts.Homes}
 }
 
 // ResponseHostsFor returns the response_url hosts to trust for a Web API base

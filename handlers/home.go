@@ -9,8 +9,40 @@ import (
 	"github.com/uxpin-access-bot/uxpin-access-bot/access"
 )
 
-// maxHomeBlocks is Slack's limit for a Home tab view.
-const maxHomeBlocks = 100
+// Home tab sizes: what fits well under Slack's 100-block limit with every
+// section shown; the rest is summarised with a pointer to the commands.
+const (
+	homeOwn     = 10
+	homePending = 15
+	homeTasks   = 15
+)
+
+// openedHome handles app_home_opened: remember the viewer, then publish.
+func (h *Handler) openedHome(ctx context.Context, user string) {
+	if h.homes != nil {
+		if _, err := h.homes.MarkHomeSeen(ctx, user); err != nil {
+			h.log.Warn("could not record Home viewer", "user", user, "err", err)
+		}
+	}
+	h.PublishHome(ctx, user)
+}
+
+// RefreshHome republishes user's Home tab if they have ever opened it; the
+// outbox calls it when something the tab shows has changed.
+func (h *Handler) RefreshHome(ctx context.Context, user string) error {
+	if h.homes == nil {
+		return nil
+	}
+	seen, err := h.homes.HomeSeen(ctx, user)
+	if err != nil || !seen {
+		return err
+	}
+	blocks, err := h.homeBlocks(ctx, user)
+	if err != nil {
+		return err
+	}
+	return h.publish(ctx, user, blocks)
+}
 
 // PublishHome renders and publishes user's App Home tab.
 func (h *Handler) PublishHome(ctx context.Context, user string) {
@@ -19,13 +51,17 @@ func (h *Handler) PublishHome(ctx context.Context, user string) {
 		h.log.Error("building App Home failed", "user", user, "err", err)
 		blocks = []slack.Block{section("Sorry, I couldn't load your UXPin access overview just now. Open the tab again in a moment.")}
 	}
-	_, err = h.api.PublishViewContext(ctx, slack.PublishViewContextRequest{
+	if err := h.publish(ctx, user, blocks); err != nil {
+		h.log.Error("views.publish failed", "user", user, "err", err)
+	}
+}
+
+func (h *Handler) publish(ctx context.Context, user string, blocks []slack.Block) error {
+	_, err := h.api.PublishViewContext(ctx, slack.PublishViewContextRequest{
 		UserID: user,
 		View:   slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}},
 	})
-	if err != nil {
-		h.log.Error("views.publish failed", "user", user, "err", err)
-	}
+	return err
 }
 
 func (h *Handler) homeBlocks(ctx context.Context, viewer string) ([]slack.Block, error) {
@@ -33,7 +69,7 @@ func (h *Handler) homeBlocks(ctx context.Context, viewer string) ([]slack.Block,
 		slack.NewHeaderBlock(plain("UXPin access", 150)),
 		section("Run `/uxpin-access` to ask for access, a role change or a removal."),
 	}
-	mine, err := h.svc.MyRequests(ctx, viewer, 10)
+	mine, err := h.svc.MyRequests(ctx, viewer, homeOwn+1)
 	if err != nil {
 		return nil, err
 	}
@@ -41,8 +77,12 @@ func (h *Handler) homeBlocks(ctx context.Context, viewer string) ([]slack.Block,
 	if len(mine) == 0 {
 		blocks = append(blocks, contextLine("You have no requests yet."))
 	}
-	for _, r := range mine {
-		sec := section(fmt.Sprintf("*%s* %s — *%s*", r.ID, summary(r), r.State))
+	for i, r := range mine {
+		if i == homeOwn {
+			blocks = append(blocks, contextLine("Older requests: `/uxpin-access status`."))
+			break
+		}
+		sec := section(fmt.Sprintf("*%s* %s — *%s*\n%s", r.ID, summary(r), r.State, outcome(r)))
 		if r.State == access.StatePending {
 			sec.Accessory = slack.NewAccessory(button(ActionCancel, "Cancel", r.ID, ""))
 		}
@@ -52,8 +92,9 @@ func (h *Handler) homeBlocks(ctx context.Context, viewer string) ([]slack.Block,
 	if err != nil {
 		return nil, err
 	}
+	isAdmin := h.svc.IsAdmin(viewer)
 	if isApprover {
-		pending, err := h.svc.PendingFor(ctx, viewer, 15)
+		pending, err := h.svc.PendingFor(ctx, viewer, homePending+1)
 		if err != nil {
 			return nil, err
 		}
@@ -61,16 +102,20 @@ func (h *Handler) homeBlocks(ctx context.Context, viewer string) ([]slack.Block,
 		if len(pending) == 0 {
 			blocks = append(blocks, contextLine("Nothing to approve."))
 		}
-		for _, r := range pending {
+		for i, r := range pending {
+			if i == homePending {
+				blocks = append(blocks, contextLine("More are waiting: `/uxpin-access pending` lists them oldest first."))
+				break
+			}
 			blocks = append(blocks,
-				section(fmt.Sprintf("*%s*: %s, asked by %s", r.ID, summary(r), user(r.Requester))),
+				section(fmt.Sprintf("*%s*: %s, asked by %s on %s", r.ID, summary(r), requester(r), formatDate(r.CreatedAt))),
 				slack.NewActionBlock("home_decide_"+r.ID,
 					button(ActionApprove, "Approve", r.ID, slack.StylePrimary),
 					button(ActionDeny, "Deny", r.ID, slack.StyleDanger)))
 		}
 	}
-	if h.svc.IsAdmin(viewer) {
-		tasks, err := h.svc.OpenTasks(ctx, viewer, 15)
+	if isAdmin {
+		tasks, err := h.svc.OpenTasks(ctx, viewer, homeTasks+1)
 		if err != nil {
 			return nil, err
 		}
@@ -78,15 +123,19 @@ func (h *Handler) homeBlocks(ctx context.Context, viewer string) ([]slack.Block,
 		if len(tasks) == 0 {
 			blocks = append(blocks, contextLine("No open tasks."))
 		}
-		for _, r := range tasks {
+		for i, r := range tasks {
+			if i == homeTasks {
+				blocks = append(blocks, contextLine("More tasks: `/uxpin-access pending` lists them oldest first."))
+				break
+			}
 			blocks = append(blocks,
-				section(fmt.Sprintf("*%s*: %s", r.ID, summary(r))),
+				section(fmt.Sprintf("*%s*: %s (assigned %s)", r.ID, summary(r), formatDate(r.AssignedAt))),
 				slack.NewActionBlock("home_task_"+r.ID,
 					button(ActionDone, "Mark done", r.ID, slack.StylePrimary),
 					button(ActionFail, "Can't complete", r.ID, slack.StyleDanger)))
 		}
 	}
-	if isApprover || h.svc.IsAdmin(viewer) {
+	if isApprover || isAdmin {
 		grants, err := h.svc.Roster(ctx)
 		if err != nil {
 			return nil, err
@@ -95,10 +144,7 @@ func (h *Handler) homeBlocks(ctx context.Context, viewer string) ([]slack.Block,
 		for _, g := range grants {
 			counts[g.Role]++
 		}
-		blocks = append(blocks, slack.NewDividerBlock(), section(fmt.Sprintf("*Seats in use*: %d Admin, %d Editor, %d Viewer", counts[access.RoleAdmin], counts[access.RoleEditor], counts[access.RoleViewer])))
-	}
-	if len(blocks) > maxHomeBlocks {
-		blocks = blocks[:maxHomeBlocks]
+		blocks = append(blocks, slack.NewDividerBlock(), section(fmt.Sprintf("*Seats in use*: %d in all — %d Admin, %d Editor, %d Viewer", len(grants), counts[access.RoleAdmin], counts[access.RoleEditor], counts[access.RoleViewer])))
 	}
 	return blocks, nil
 }

@@ -24,6 +24,10 @@ func (h *Handler) ViewSubmission(ctx context.Context, cb slack.InteractionCallba
 		return h.submitReason(ctx, cb, func(id, actor, reason string) (*access.Request, error) {
 			return h.svc.Fail(ctx, id, actor, reason)
 		})
+	case CallbackReopen:
+		return h.submitReason(ctx, cb, func(id, actor, reason string) (*access.Request, error) {
+			return h.svc.Reopen(ctx, id, actor, reason)
+		})
 	}
 	h.log.Warn("submission of unknown view ignored", "callback_id", truncate(cb.View.CallbackID, 80), "user", cb.User.ID)
 	return nil

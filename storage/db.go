@@ -53,11 +53,13 @@ var (
 	bucketOpenTarget  = []byte("idx_open_target") // target \x00 action \x00 u64(seq), pending or approved
 	bucketTasks       = []byte("idx_tasks")       // assignee \x00 u64(seq), approved with an assignee
 	bucketLedgerUser  = []byte("idx_ledger_user") // Slack user ID → lower-case email
+	bucketSchedule    = []byte("idx_schedule")    // u64(unix nanos) u64(seq) kind → nil, every armed timer
+	bucketHomes       = []byte("home_viewers")    // Slack user ID → time the Home tab was first opened
 
 	allBuckets = [][]byte{
 		bucketMeta, bucketRequests, bucketAudit, bucketOutbox, bucketDeadLetters,
 		bucketMessages, bucketLedger, bucketByRequester, bucketPending,
-		bucketOpenTarget, bucketTasks, bucketLedgerUser,
+		bucketOpenTarget, bucketTasks, bucketLedgerUser, bucketSchedule, bucketHomes,
 	}
 
 	keySchemaVersion = []byte("schema_version")

@@ -45,7 +45,7 @@ func (db *DB) CreateRequest(ctx context.Context, fn func(tx access.Tx, r *access
 		if err := db.save(tx, seq, nil, r, fx); err != nil {
 			return fmt.Errorf("create request %s: %w", id, err)
 		}
-		out, notices = r, len(fx.Notices)
+		out, notices = r, countNotices(fx)
 		return nil
 	})
 	if err != nil {
@@ -81,6 +81,7 @@ func (db *DB) UpdateRequest(ctx context.Context, id string, fn func(tx access.Tx
 		}
 		r := *old
 		r.Approvers = slices.Clone(old.Approvers)
+		r.PreviousAssignees = slices.Clone(old.PreviousAssignees)
 		fx, err := fn(boltTx{tx}, &r)
 		if err != nil {
 			return err
@@ -92,7 +93,7 @@ func (db *DB) UpdateRequest(ctx context.Context, id string, fn func(tx access.Tx
 		if err := db.save(tx, seq, old, &r, fx); err != nil {
 			return fmt.Errorf("update request %s: %w", old.ID, err)
 		}
-		out, notices = &r, len(fx.Notices)
+		out, notices = &r, countNotices(fx)
 		return nil
 	})
 	if err != nil {
@@ -116,6 +117,9 @@ func (db *DB) save(tx *bolt.Tx, seq uint64, old, r *access.Request, fx access.Ef
 	}
 	if err := reindex(tx, seq, old, r); err != nil {
 		return fmt.Errorf("index: %w", err)
+	}
+	if err := reschedule(tx, seq, old, r); err != nil {
+		return fmt.Errorf("schedule: %w", err)
 	}
 	now := db.clock()
 	audit := tx.Bucket(bucketAudit)
@@ -154,6 +158,19 @@ func (db *DB) save(tx *bolt.Tx, seq uint64, old, r *access.Request, fx access.Ef
 	if fx.Grant != nil {
 		if err := grant(tx, *fx.Grant); err != nil {
 			return fmt.Errorf("ledger: %w", err)
+		}
+	}
+	if sp := fx.Spawn; sp != nil {
+		sseq, err := tx.Bucket(bucketRequests).NextSequence()
+		if err != nil {
+			return err
+		}
+		sp.Request.ID, sp.Request.CreatedAt, sp.Request.Version = access.FormatID(sseq), now, 1
+		if sp.Request.UpdatedAt.IsZero() {
+			sp.Request.UpdatedAt = now
+		}
+		if err := db.save(tx, sseq, nil, sp.Request, sp.Effects); err != nil {
+			return fmt.Errorf("spawned request %s: %w", sp.Request.ID, err)
 		}
 	}
 	return nil

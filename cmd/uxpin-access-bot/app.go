@@ -28,6 +28,11 @@ type Main struct {
 	Log    *slog.Logger
 	// Delivery tunes the outbox worker; tests shorten its timeouts.
 	Delivery delivery.Options
+	// SchedulerTick is how often due reminders, escalations and expiries
+	// are looked for; zero means a second.
+	SchedulerTick time.Duration
+	// Now is the clock; nil means time.Now. Tests move it forward.
+	Now func() time.Time
 
 	DB       *storage.DB
 	API      *slack.Client
@@ -49,7 +54,7 @@ func newLogger(c *Config, w io.Writer) *slog.Logger {
 // Open opens the database and builds every part, without connecting to Slack.
 func (m *Main) Open() error {
 	c := m.Config
-	db, err := storage.Open(c.DBPath, storage.Options{LockTimeout: time.Second})
+	db, err := storage.Open(c.DBPath, storage.Options{LockTimeout: time.Second, Now: m.Now})
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", c.DBPath, err)
 	}
@@ -57,14 +62,21 @@ func (m *Main) Open() error {
 	m.API = slack.New(c.BotToken, slack.OptionAppLevelToken(c.AppToken), slack.OptionAPIURL(c.APIURL))
 	dir := bot.NewDirectory(m.API, c.ApproverUsers(), c.ApproverGroups(), 5*time.Minute)
 	m.Service = access.NewService(db, dir, access.Policy{
-		Admins:         c.Admins,
-		AllowedDomains: c.AllowedEmailDomains,
-		AuditChannel:   c.AuditChannel,
-	}, nil)
+		Admins:           c.Admins,
+		AllowedDomains:   c.AllowedEmailDomains,
+		AuditChannel:     c.AuditChannel,
+		ReminderInterval: c.ReminderInterval,
+		EscalateAfter:    c.EscalateAfter,
+	}, m.Now)
 	m.Handlers = handlers.New(m.Service, m.API, dir, m.Log, handlers.Options{
 		ResponseHosts: handlers.ResponseHostsFor(c.APIURL),
+		Homes:         db,
 	})
 	m.Bot = bot.New(m.API, m.Handlers, m.Log)
+	m.Delivery.Home = m.Handlers
+	if m.Delivery.Now == nil {
+		m.Delivery.Now = m.Now
+	}
 	m.Worker = delivery.New(db, m.API, handlers.Render, m.Log, m.Delivery)
 	return nil
 }
@@ -87,6 +99,14 @@ func (m *Main) Run(ctx context.Context) error {
 	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = m.Worker.Run(wctx) })
+	tick := m.SchedulerTick
+	if tick <= 0 {
+		tick = time.Second
+	}
+	wg.Go(func() {
+		m.Service.RunScheduler(wctx, tick, func(err error) { m.Log.Error("scheduler: timer failed; will retry", "err", err) })
+	})
+	wg.Go(func() { m.Handlers.RunLeaverSweep(wctx, time.Minute, 24*time.Hour) })
 
 	err = m.Bot.Run(ctx, drainTimeout)
 	if errors.Is(err, bot.ErrAuth) {

@@ -1,0 +1,127 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/uxpin-access-bot/uxpin-access-bot/access"
+)
+
+// timerKey orders timers by due time: u64(unix nanos) u64(seq) kind.
+func timerKey(seq uint64, t access.Timer) []byte {
+	k := make([]byte, 16, 16+len(t.Kind))
+	binary.BigEndian.PutUint64(k, uint64(max(t.At.UnixNano(), 0)))
+	binary.BigEndian.PutUint64(k[8:], seq)
+	return append(k, t.Kind...)
+}
+
+// reschedule moves request seq's entries in the schedule index from old's
+// timers (old may be nil) to r's.
+func reschedule(tx *bolt.Tx, seq uint64, old, r *access.Request) error {
+	b := tx.Bucket(bucketSchedule)
+	is := map[string]bool{}
+	for _, t := range r.Timers() {
+		is[string(timerKey(seq, t))] = true
+	}
+	if old != nil {
+		for _, t := range old.Timers() {
+			if k := timerKey(seq, t); !is[string(k)] {
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for k := range is {
+		if err := b.Put([]byte(k), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DueTimers returns up to limit armed timers due at or before now, earliest
+// first, reading only the due part of the schedule index.
+func (db *DB) DueTimers(ctx context.Context, now time.Time, limit int) ([]access.Timer, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []access.Timer
+	end := make([]byte, 8)
+	binary.BigEndian.PutUint64(end, uint64(max(now.UnixNano(), 0)))
+	err := db.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketSchedule).Cursor()
+		for k, _ := c.First(); k != nil && len(k) > 16 && bytes.Compare(k[:8], end) <= 0; k, _ = c.Next() {
+			if limit > 0 && len(out) >= limit {
+				break
+			}
+			out = append(out, access.Timer{
+				RequestID: access.FormatID(binary.BigEndian.Uint64(k[8:16])),
+				Kind:      access.TimerKind(k[16:]),
+				At:        time.Unix(0, int64(binary.BigEndian.Uint64(k[:8]))),
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("due timers: %w", err)
+	}
+	return out, nil
+}
+
+// GrantFor returns the ledger entry of a Slack user, or nil.
+func (db *DB) GrantFor(ctx context.Context, userID string) (*access.Grant, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var g *access.Grant
+	err := db.view(func(tx *bolt.Tx) (err error) {
+		g, err = grantFor(tx, userID)
+		return err
+	})
+	return g, err
+}
+
+// MarkHomeSeen records that user opened the bot's Home tab, so that later
+// changes refresh it. It reports whether this was the first time.
+func (db *DB) MarkHomeSeen(ctx context.Context, user string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	first := false
+	err := db.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketHomes)
+		if b.Get([]byte(user)) != nil {
+			return nil
+		}
+		first = true
+		return b.Put([]byte(user), []byte(db.clock().UTC().Format(time.RFC3339)))
+	})
+	return first, err
+}
+
+// HomeSeen reports whether user ever opened the bot's Home tab.
+func (db *DB) HomeSeen(ctx context.Context, user string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	seen := false
+	err := db.view(func(tx *bolt.Tx) error {
+		seen = tx.Bucket(bucketHomes).Get([]byte(user)) != nil
+		return nil
+	})
+	return seen, err
+}
+
+func countNotices(fx access.Effects) int {
+	n := len(fx.Notices)
+	if fx.Spawn != nil {
+		n += countNotices(fx.Spawn.Effects)
+	}
+	return n
+}
