@@ -446,7 +446,8 @@ func (s *Service) Complete(ctx context.Context, id, actor string) (*Request, err
 			fx.Notices = append(fx.Notices, Notice{Kind: NoticeFulfilled, RequestID: r.ID, To: r.Target})
 		}
 		fx.Notices = append(fx.Notices, s.auditNotice(r)...)
-		fx.Notices = append(fx.Notices, homes(r.Requester, r.Assignee, actor)...)
+		// Approvers' tabs show the seat count, which just changed.
+		fx.Notices = append(fx.Notices, homes(append([]string{r.Requester, r.Assignee, actor}, r.Approvers...)...)...)
 		return fx, nil
 	})
 }

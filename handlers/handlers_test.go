@@ -49,7 +49,9 @@ func TestRenderStaysValid(t *testing.T) {
 	kinds := []access.NoticeKind{
 		access.NoticeSubmitted, access.NoticeApprovalCard, access.NoticeCardsUpdate, access.NoticeDecided,
 		access.NoticeTask, access.NoticeTaskUpdate, access.NoticeFulfilled, access.NoticeFailed,
-		access.NoticeCancelled, access.NoticeAudit,
+		access.NoticeCancelled, access.NoticeAudit, access.NoticeReminder, access.NoticeEscalated,
+		access.NoticeExpiryWarn, access.NoticeAutoRemoval, access.NoticeConfirm, access.NoticeConfirmUpdate,
+		access.NoticeConfirmed,
 	}
 	for _, action := range access.Actions {
 		for _, state := range access.States {
@@ -62,6 +64,10 @@ func TestRenderStaysValid(t *testing.T) {
 			}
 			if action == access.ActionRemove {
 				r.Role = ""
+				r.Origin, r.AutoReason, r.Requester = access.OriginLeaver, long[:200], ""
+			}
+			if state == access.StateApproved {
+				r.PreviousAssignees, r.Escalations, r.Reopened, r.ReopenReason = []string{"U5", "U6"}, 2, 1, long[:access.MaxReason]
 			}
 			for _, k := range kinds {
 				name := fmt.Sprintf("%s/%s/%s", action, state, k)

@@ -818,9 +818,9 @@ func TestService(t *testing.T) {
 		t.Errorf("Submit() for a seat holder = %v; want EINVALID", err)
 	}
 	// submitted+2 cards+3 homes, cards_update+decided+3 homes+task+admin home,
-	// task_update+cards_update+fulfilled+confirm+audit+2 homes.
-	if n, err := db.OutboxDepth(ctx); err != nil || n != 20 {
-		t.Errorf("OutboxDepth() = %d, %v; want 20", n, err)
+	// task_update+cards_update+fulfilled+confirm+audit+4 homes.
+	if n, err := db.OutboxDepth(ctx); err != nil || n != 22 {
+		t.Errorf("OutboxDepth() = %d, %v; want 22", n, err)
 	}
 	counts, err := db.CountByState(ctx)
 	if err != nil || counts[access.StateFulfilled] != 1 || counts[access.StatePending]+counts[access.StateApproved] != 0 {

@@ -445,7 +445,7 @@ func TestUnparseableEnvelopesAreAcked(t *testing.T) {
 func TestLongListsStayValid(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
-	for i := range 400 {
+	for i := range 500 {
 		_, err := h.m.DB.CreateRequest(ctx, func(_ access.Tx, r *access.Request) (access.Effects, error) {
 			r.Action, r.Requester, r.State = access.ActionGrant, uAlice, access.StatePending
 			r.Target = fmt.Sprintf("U0SEED%04d", i)
@@ -468,16 +468,22 @@ func TestLongListsStayValid(t *testing.T) {
 		{uAlice, "status", "Older requests are not shown"},
 		{uCarol, "pending", "Waiting for your approval"},
 		{uErin, "pending", "Your open UXPin tasks"},
-		{uCarol, "roster", "134 people"},
+		{uCarol, "roster", "167 people"},
 	} {
 		if got := h.slashReply(c.user, c.text); !strings.Contains(got, c.want) {
 			t.Errorf("/uxpin-access %s = %.200q…; want %q", c.text, got, c.want)
 		}
 	}
-	if _, err := h.fake.AppHomeOpened(h.ctx(), uErin); err != nil {
-		t.Fatal(err)
+	for _, u := range []string{uAlice, uCarol, uErin} {
+		if _, err := h.fake.AppHomeOpened(h.ctx(), u); err != nil {
+			t.Fatal(err)
+		}
+		h.waitFor("the Home tab", func() bool { _, ok := h.fake.Home(u); return ok })
+		v, _ := h.fake.Home(u)
+		if !strings.Contains(fakeslack.BlocksText(v.Blocks), "/uxpin-access") {
+			t.Errorf("%s's Home does not point to the commands for the rest", u)
+		}
 	}
-	h.waitFor("the Home tab", func() bool { _, ok := h.fake.Home(uErin); return ok })
 	if v := h.fake.Violations(); len(v) > 0 {
 		t.Fatalf("Slack would refuse: %v", v)
 	}
