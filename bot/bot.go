@@ -39,6 +39,19 @@ type Handler interface {
 	Event(ctx context.Context, ev slackevents.EventsAPIEvent, retryAttempt int)
 }
 
+// Observer is told how envelope handling goes, for metrics.
+type Observer interface {
+	ObserveAck(kind string, d time.Duration)
+	ObserveWork(kind string, d time.Duration)
+	Reconnected()
+}
+
+type nopObserver struct{}
+
+func (nopObserver) ObserveAck(string, time.Duration)  {}
+func (nopObserver) ObserveWork(string, time.Duration) {}
+func (nopObserver) Reconnected()                      {}
+
 // Bot runs a Socket Mode client and dispatches its envelopes.
 type Bot struct {
 	client    *socketmode.Client
@@ -51,6 +64,8 @@ type Bot struct {
 	workTimeout time.Duration
 	envelopes   *recentSet
 	events      *recentSet
+	obs         Observer
+	everUp      bool
 }
 
 // New returns a Bot that uses api (created with the app-level token) for the
@@ -63,8 +78,12 @@ func New(api *slack.Client, h Handler, log *slog.Logger, opts ...socketmode.Opti
 		workTimeout: 30 * time.Second,
 		envelopes:   newRecentSet(10000),
 		events:      newRecentSet(10000),
+		obs:         nopObserver{},
 	}
 }
+
+// Observe sends envelope timings and reconnections to o. Call it before Run.
+func (b *Bot) Observe(o Observer) { b.obs = o }
 
 // Connected reports whether the Socket Mode websocket is up.
 func (b *Bot) Connected() bool { return b.connected.Load() }
@@ -171,6 +190,10 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event) error {
 		b.log.Debug("socket mode: connecting")
 	case socketmode.EventTypeConnected:
 		b.connected.Store(true)
+		if b.everUp {
+			b.obs.Reconnected()
+		}
+		b.everUp = true
 		b.log.Info("socket mode: connected")
 	case socketmode.EventTypeConnectionError:
 		b.connected.Store(false)
@@ -192,10 +215,16 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event) error {
 		b.log.Info("duplicate envelope ignored", "envelope_id", evt.Request.EnvelopeID, "type", evt.Type)
 		return nil
 	}
+	start := time.Now()
+	kind := string(evt.Type)
+	ack := func(payload any) {
+		b.ack(evt.Request, payload)
+		b.obs.ObserveAck(kind, time.Since(start))
+	}
 	switch evt.Type {
 	case socketmode.EventTypeSlashCommand:
 		cmd, ok := evt.Data.(slack.SlashCommand)
-		b.ack(evt.Request, nil)
+		ack(nil)
 		if !ok {
 			return nil
 		}
@@ -203,13 +232,13 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event) error {
 	case socketmode.EventTypeInteractive:
 		cb, ok := evt.Data.(slack.InteractionCallback)
 		if !ok {
-			b.ack(evt.Request, nil)
+			ack(nil)
 			return nil
 		}
-		b.interactive(ctx, evt, cb)
+		b.interactive(ctx, evt, cb, start)
 	case socketmode.EventTypeEventsAPI:
 		ev, ok := evt.Data.(slackevents.EventsAPIEvent)
-		b.ack(evt.Request, nil)
+		ack(nil)
 		if !ok {
 			return nil
 		}
@@ -219,13 +248,18 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event) error {
 		}
 		b.work(ctx, evt, func(ctx context.Context) { b.handler.Event(ctx, ev, evt.Request.RetryAttempt) })
 	default:
-		b.ack(evt.Request, nil)
+		ack(nil)
 		b.log.Warn("socket mode: unknown event type ignored", "type", evt.Type)
 	}
 	return nil
 }
 
-func (b *Bot) interactive(ctx context.Context, evt socketmode.Event, cb slack.InteractionCallback) {
+func (b *Bot) interactive(ctx context.Context, evt socketmode.Event, cb slack.InteractionCallback, start time.Time) {
+	kind := string(evt.Type) + "/" + string(cb.Type)
+	ack := func(payload any) {
+		b.ack(evt.Request, payload)
+		b.obs.ObserveAck(kind, time.Since(start))
+	}
 	switch cb.Type {
 	case slack.InteractionTypeViewSubmission:
 		// Validation must answer in the ack, within Slack's 3 s: run it now,
@@ -233,21 +267,21 @@ func (b *Bot) interactive(ctx context.Context, evt socketmode.Event, cb slack.In
 		b.inflight.Add(1)
 		go func() {
 			defer b.inflight.Done()
-			start := time.Now()
 			vctx, cancel := context.WithTimeout(ctx, 2500*time.Millisecond)
 			defer cancel()
 			resp := b.safeSubmission(vctx, cb)
-			b.ack(evt.Request, resp)
+			ack(resp)
+			b.obs.ObserveWork(kind, time.Since(start))
 			b.log.Debug("envelope handled", "type", "view_submission", "callback_id", cb.View.CallbackID, "took", time.Since(start))
 		}()
 	case slack.InteractionTypeBlockActions:
-		b.ack(evt.Request, nil)
+		ack(nil)
 		b.work(ctx, evt, func(ctx context.Context) { b.handler.BlockAction(ctx, cb) })
 	case slack.InteractionTypeViewClosed:
-		b.ack(evt.Request, nil)
+		ack(nil)
 		b.work(ctx, evt, func(ctx context.Context) { b.handler.ViewClosed(ctx, cb) })
 	default:
-		b.ack(evt.Request, nil)
+		ack(nil)
 		b.log.Info("interaction type ignored", "type", cb.Type)
 	}
 }
@@ -265,9 +299,11 @@ func (b *Bot) safeSubmission(ctx context.Context, cb slack.InteractionCallback) 
 // work runs f after the ack, in its own goroutine, guarded against panics so
 // one hostile payload cannot take the process down.
 func (b *Bot) work(ctx context.Context, evt socketmode.Event, f func(context.Context)) {
+	start := time.Now()
 	b.inflight.Add(1)
 	go func() {
 		defer b.inflight.Done()
+		defer func() { b.obs.ObserveWork(string(evt.Type), time.Since(start)) }()
 		defer func() {
 			if p := recover(); p != nil {
 				b.log.Error("panic while handling envelope", "type", evt.Type, "panic", fmt.Sprint(p))

@@ -61,6 +61,13 @@ type Options struct {
 	CallTimeout  time.Duration // one Slack call; default 15 s
 	// Home refreshes App Home tabs for NoticeHome; nil drops those notices.
 	Home HomeRefresher
+	// Observer counts failed deliveries; nil counts nothing.
+	Observer Observer
+}
+
+// Observer is told about failed deliveries, for metrics.
+type Observer interface {
+	DeliveryFailed(code string, permanent bool)
 }
 
 // Worker delivers the outbox.
@@ -371,6 +378,9 @@ func (w *Worker) channelFor(ctx context.Context, to string) (string, error) {
 }
 
 func (w *Worker) retry(ctx context.Context, n access.Notice, err error) {
+	if w.opts.Observer != nil {
+		w.opts.Observer.DeliveryFailed(metricCode(err), false)
+	}
 	attempts := n.Attempts + 1
 	delay := w.backoff(attempts)
 	if rl, ok := errors.AsType[*slack.RateLimitedError](err); ok && rl.RetryAfter > 0 {
@@ -384,6 +394,9 @@ func (w *Worker) retry(ctx context.Context, n access.Notice, err error) {
 }
 
 func (w *Worker) abandon(ctx context.Context, n access.Notice, reason string) {
+	if w.opts.Observer != nil {
+		w.opts.Observer.DeliveryFailed(reason, true)
+	}
 	w.log.Error("outbox: message can't be delivered; giving up", "notice", n.ID, "kind", n.Kind, "request", n.RequestID, "to", n.To, "reason", reason)
 	if err := w.store.Abandon(ctx, n.ID, reason); err != nil {
 		w.log.Error("outbox: abandon failed", "notice", n.ID, "err", err)
@@ -437,6 +450,26 @@ func ambiguous(err error) bool {
 		return sc.Code >= 500
 	}
 	return false
+}
+
+// metricCode is a low-cardinality label for a delivery error.
+func metricCode(err error) string {
+	if _, ok := errors.AsType[*slack.RateLimitedError](err); ok {
+		return "ratelimited"
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "timeout"
+	}
+	if _, ok := errors.AsType[slack.StatusCodeError](err); ok {
+		return slackCode(err)
+	}
+	if _, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
+		return slackCode(err)
+	}
+	if _, ok := errors.AsType[*slack.SlackErrorResponse](err); ok {
+		return slackCode(err)
+	}
+	return "network"
 }
 
 // slackCode is a short, secret-free description of a delivery error.

@@ -125,3 +125,28 @@ func countNotices(fx access.Effects) int {
 	}
 	return n
 }
+
+// OpenTaskStats returns the number of open tasks and when the longest-open
+// one was assigned, reading only the task index and those requests.
+func (db *DB) OpenTaskStats(ctx context.Context) (int, time.Time, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, time.Time{}, err
+	}
+	n, oldest := 0, time.Time{}
+	err := db.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketTasks).Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			seq := suffixSeq(k, len(k)-8)
+			r, err := getRequest(tx, seq)
+			if err != nil || r == nil {
+				continue
+			}
+			n++
+			if oldest.IsZero() || r.AssignedAt.Before(oldest) {
+				oldest = r.AssignedAt
+			}
+		}
+		return nil
+	})
+	return n, oldest, err
+}

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -16,6 +19,7 @@ import (
 	"github.com/uxpin-access-bot/uxpin-access-bot/bot"
 	"github.com/uxpin-access-bot/uxpin-access-bot/delivery"
 	"github.com/uxpin-access-bot/uxpin-access-bot/handlers"
+	"github.com/uxpin-access-bot/uxpin-access-bot/ops"
 	"github.com/uxpin-access-bot/uxpin-access-bot/storage"
 )
 
@@ -34,8 +38,12 @@ type Main struct {
 	// Now is the clock; nil means time.Now. Tests move it forward.
 	Now func() time.Time
 
+	httpAddr atomic.Value // string: where the ops listener is bound
+
 	DB       *storage.DB
 	API      *slack.Client
+	Metrics  *ops.Metrics
+	Ops      *ops.Server
 	Service  *access.Service
 	Bot      *bot.Bot
 	Worker   *delivery.Worker
@@ -59,7 +67,9 @@ func (m *Main) Open() error {
 		return fmt.Errorf("open database %s: %w", c.DBPath, err)
 	}
 	m.DB = db
-	m.API = slack.New(c.BotToken, slack.OptionAppLevelToken(c.AppToken), slack.OptionAPIURL(c.APIURL))
+	m.Metrics = ops.NewMetrics(db, m.Now)
+	hc := &http.Client{Transport: m.Metrics.Transport(nil), Timeout: 30 * time.Second}
+	m.API = slack.New(c.BotToken, slack.OptionAppLevelToken(c.AppToken), slack.OptionAPIURL(c.APIURL), slack.OptionHTTPClient(hc))
 	dir := bot.NewDirectory(m.API, c.ApproverUsers(), c.ApproverGroups(), 5*time.Minute)
 	m.Service = access.NewService(db, dir, access.Policy{
 		Admins:           c.Admins,
@@ -73,7 +83,10 @@ func (m *Main) Open() error {
 		Homes:         db,
 	})
 	m.Bot = bot.New(m.API, m.Handlers, m.Log)
+	m.Bot.Observe(m.Metrics)
+	m.Ops = ops.NewServer(db, m.Bot, m.Metrics, c.AdminToken, m.Log)
 	m.Delivery.Home = m.Handlers
+	m.Delivery.Observer = m.Metrics
 	if m.Delivery.Now == nil {
 		m.Delivery.Now = m.Now
 	}
@@ -81,9 +94,34 @@ func (m *Main) Open() error {
 	return nil
 }
 
-// Run checks the bot token, then runs Socket Mode and the outbox worker until
-// ctx is cancelled or Slack refuses the tokens.
+// Run starts the operations listener, checks the bot token, then runs Socket
+// Mode, the outbox worker and the scheduler until ctx is cancelled or Slack
+// refuses the tokens.
 func (m *Main) Run(ctx context.Context) error {
+	var opsWG sync.WaitGroup
+	if addr := m.Config.HTTPAddr; addr != "" {
+		opsCtx, stopOps := context.WithCancel(context.WithoutCancel(ctx))
+		bound := make(chan error, 1)
+		opsWG.Go(func() {
+			started := false
+			err := m.Ops.Serve(opsCtx, addr, func(a net.Addr) {
+				started = true
+				m.httpAddr.Store(a.String())
+				m.Log.Info("ops listener up", "addr", a.String())
+				bound <- nil
+			})
+			switch {
+			case !started:
+				bound <- err
+			case err != nil:
+				m.Log.Error("ops listener stopped", "err", err)
+			}
+		})
+		defer func() { stopOps(); opsWG.Wait() }()
+		if err := <-bound; err != nil {
+			return err
+		}
+	}
 	actx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	who, err := m.API.AuthTestContext(actx)
 	cancel()
@@ -121,6 +159,12 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Worker.Drain(flush)
 	cancelFlush()
 	return err
+}
+
+// HTTPAddr returns the address the operations listener is bound to, or "".
+func (m *Main) HTTPAddr() string {
+	s, _ := m.httpAddr.Load().(string)
+	return s
 }
 
 // Close releases the database.

@@ -19,13 +19,21 @@ func main() {
 
 // run is main without the process: it returns the exit code.
 func run(args []string, lookup func(string) (string, bool), stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		if sub, ok := subcommands[args[0]]; ok {
+			return sub(args[1:], lookup, stdout, stderr)
+		}
+	}
 	for i := 0; i < len(args); i++ {
 		switch a := args[i]; {
 		case a == "-h" || a == "-help" || a == "--help" || a == "help":
 			fmt.Fprintln(stdout, "uxpin-access-bot: govern UXPin access from Slack.")
 			fmt.Fprintln(stdout)
-			fmt.Fprintln(stdout, "Usage: uxpin-access-bot [--env-file FILE]")
-			fmt.Fprintln(stdout, "  --env-file FILE  read variables from FILE (config.example.env format); the environment wins")
+			fmt.Fprintln(stdout, "Usage:")
+			fmt.Fprintln(stdout, "  uxpin-access-bot [--env-file FILE]   run the bot; FILE is in config.example.env format and the environment wins")
+			fmt.Fprintln(stdout, "  uxpin-access-bot export --format csv|jsonl [--since DATE] [--until DATE] [--out FILE] [--db FILE]")
+			fmt.Fprintln(stdout, "  uxpin-access-bot backup --out FILE [--db FILE]   copy a stopped bot's database")
+			fmt.Fprintln(stdout, "  uxpin-access-bot healthcheck [HOST:PORT]         exit 0 if /healthz answers")
 			fmt.Fprintln(stdout)
 			Usage(stdout)
 			return 0
