@@ -19,4 +19,6 @@ USER nonroot:nonroot
 ENV UXPIN_DB_PATH=/data/uxpin-access.db UXPIN_HTTP_ADDR=0.0.0.0:8080
 VOLUME /data
 EXPOSE 8080
+# distroless has no curl: the binary checks its own /healthz.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 CMD ["/uxpin-access-bot", "healthcheck"]
 ENTRYPOINT ["/uxpin-access-bot"]

@@ -149,4 +149,3 @@ func ParseFormat(s string) (string, error) {
 	}
 	return "", fmt.Errorf("%w, not %q", ErrFormat, s)
 }
-

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -177,6 +178,7 @@ func TestProcessRunsStopsAndLocksDatabase(t *testing.T) {
 	f := newFake(t)
 	dir := t.TempDir()
 	env := processEnv(f, dir)
+	env["UXPIN_HTTP_ADDR"] = freeAddr(t)
 	p := startProc(t, env)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -197,6 +199,17 @@ func TestProcessRunsStopsAndLocksDatabase(t *testing.T) {
 	}
 	if mode := info.Mode().Perm(); mode != 0o600 {
 		t.Errorf("database mode = %o; want 600", mode)
+	}
+
+	// healthcheck, as Docker's HEALTHCHECK runs it.
+	hc := startProc(t, map[string]string{"UXPIN_HTTP_ADDR": env["UXPIN_HTTP_ADDR"]}, "healthcheck")
+	if code := hc.wait(t); code != 0 {
+		t.Errorf("healthcheck exit code = %d; output %q", code, hc.stderr.String())
+	}
+	// export refuses a running bot's file and points at the endpoints.
+	ex := startProc(t, env, "export")
+	if code := ex.wait(t); code != 1 || !strings.Contains(ex.stderr.String(), "/audit.csv") {
+		t.Errorf("export on a running bot = %d %q", code, ex.stderr.String())
 	}
 
 	// A second instance on the same file fails fast and says why.
@@ -223,4 +236,33 @@ func TestProcessRunsStopsAndLocksDatabase(t *testing.T) {
 			t.Errorf("a token appears in the output")
 		}
 	}
+
+	// Stopped: export and backup work on the file; healthcheck now fails.
+	ex = startProc(t, env, "export", "--format", "jsonl")
+	if code := ex.wait(t); code != 0 {
+		t.Errorf("export exit code = %d: %s", code, ex.stderr.String())
+	}
+	copyPath := filepath.Join(dir, "copy.db")
+	bk := startProc(t, env, "backup", "--out", copyPath)
+	if code := bk.wait(t); code != 0 {
+		t.Fatalf("backup exit code = %d: %s", code, bk.stderr.String())
+	}
+	if info, err := os.Stat(copyPath); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("backup file: %v, %v; want mode 600", info, err)
+	}
+	hc = startProc(t, map[string]string{"UXPIN_HTTP_ADDR": env["UXPIN_HTTP_ADDR"]}, "healthcheck")
+	if code := hc.wait(t); code != 1 {
+		t.Errorf("healthcheck on a stopped bot exit code = %d; want 1", code)
+	}
+}
+
+// freeAddr returns a loopback address with a port nothing listens on now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
