@@ -104,7 +104,7 @@ func ParseTeamList(text string) ([]Member, []ParseWarning, error) {
 		}
 	}
 	if len(p.members) == 0 && !ok {
-		return nil, nil, Errorf(EINVALID, "No team members found: none of the %d lines has an email address. In UXPin, open Account Settings > Team Members, then copy the rows (with their email addresses) or export the list as CSV, and paste or upload it here.", p.nonBlank())
+		return nil, nil, Errorf(EINVALID, "No team members found: none of the %d lines has a valid email address. In UXPin, open Account Settings > Team Members, then copy the rows (with their email addresses) or export the list as CSV, and paste or upload it here.", p.nonBlank())
 	}
 	return p.members, p.warnings, nil
 }

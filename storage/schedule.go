@@ -56,7 +56,7 @@ func (db *DB) DueTimers(ctx context.Context, now time.Time, limit int) ([]access
 	binary.BigEndian.PutUint64(end, uint64(max(now.UnixNano(), 0)))
 	err := db.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketSchedule).Cursor()
-		for k, _ := c.First(); k != nil && len(k) > 16 && bytes.Compare(k[:8], end) <= 0; k, _ = c.Next() {
+		for k, _ := c.First(); len(k) > 16 && bytes.Compare(k[:8], end) <= 0; k, _ = c.Next() {
 			if limit > 0 && len(out) >= limit {
 				break
 			}
