@@ -43,6 +43,9 @@ type Store interface {
 	DueTimers(ctx context.Context, now time.Time, limit int) ([]Timer, error)
 	// GrantFor returns the ledger entry of a Slack user, or nil.
 	GrantFor(ctx context.Context, userID string) (*Grant, error)
+	// SeatCounts returns how many ledger entries hold each role, without
+	// reading the ledger.
+	SeatCounts(ctx context.Context) (map[Role]int, error)
 }
 
 // Tx is the read view a lifecycle step gets inside its write transaction.
@@ -542,6 +545,11 @@ func (s *Service) OpenTasks(ctx context.Context, admin string, limit int) ([]*Re
 
 // Roster returns the ledger.
 func (s *Service) Roster(ctx context.Context) ([]Grant, error) { return s.store.Roster(ctx) }
+
+// SeatCounts returns the seats in use per role, by the ledger.
+func (s *Service) SeatCounts(ctx context.Context) (map[Role]int, error) {
+	return s.store.SeatCounts(ctx)
+}
 
 func (s *Service) event(r *Request, actor string, from, to State, detail string) Event {
 	return Event{

@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,6 +34,9 @@ type Store interface {
 	Abandon(ctx context.Context, id uint64, reason string) error
 	MessageRefs(ctx context.Context, requestID string, kind access.NoticeKind) ([]access.MessageRef, error)
 	Request(ctx context.Context, id string) (*access.Request, error)
+	// IMChannel returns the app's DM channel with a user, learnt from
+	// earlier deliveries, or "".
+	IMChannel(ctx context.Context, user string) (string, error)
 	Wake() <-chan struct{}
 }
 
@@ -63,6 +67,11 @@ type Options struct {
 	Home HomeRefresher
 	// Observer counts failed deliveries; nil counts nothing.
 	Observer Observer
+	// Limits are the Slack rates to pace to; zero fields take Slack's.
+	Limits Limits
+	// Lanes is how many requests' notices are delivered at once; each
+	// request's notices go out in order. Zero means 32.
+	Lanes int
 }
 
 // Observer is told about failed deliveries, for metrics.
@@ -79,11 +88,16 @@ type Worker struct {
 	opts   Options
 
 	started time.Time
+	pacer   *pacer
 	mu      sync.Mutex
 	ims     map[string]string // user ID → IM channel ID
 	// uncertain holds notices whose post may have reached Slack without us
 	// learning the ts (a timeout, say); they are looked up before a re-post.
 	uncertain map[uint64]bool
+	// history caches, per channel, the notice IDs found in its history
+	// after this process started; enough for notices from before the
+	// start, whose posts (if any) all came earlier.
+	history map[string]map[string]string
 }
 
 // New returns a Worker.
@@ -103,8 +117,12 @@ func New(store Store, api SlackAPI, render Renderer, log *slog.Logger, opts Opti
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = 15 * time.Second
 	}
+	if opts.Lanes <= 0 {
+		opts.Lanes = 32
+	}
 	return &Worker{store: store, api: api, render: render, log: log, opts: opts,
-		ims: map[string]string{}, uncertain: map[uint64]bool{}}
+		pacer: newPacer(opts.Limits, opts.Now),
+		ims:   map[string]string{}, uncertain: map[uint64]bool{}, history: map[string]map[string]string{}}
 }
 
 // Run delivers notices until ctx is cancelled. Its first pass tries every
@@ -136,37 +154,53 @@ func (w *Worker) Run(ctx context.Context) error {
 // Drain delivers every notice that is due now, once each.
 func (w *Worker) Drain(ctx context.Context) { w.drain(ctx, time.Time{}) }
 
-// drain delivers the notices due at asOf (zero: now), once each.
+// drain delivers the notices due at asOf (zero: now), each at most once per
+// call. Notices are grouped by request: a request's notices go out in order
+// (a card before its update), different requests' in parallel lanes, and the
+// pacer keeps each channel and method within Slack's limits.
 func (w *Worker) drain(ctx context.Context, asOf time.Time) {
+	const page = 1000
 	seen := map[uint64]bool{}
 	for ctx.Err() == nil {
 		now := asOf
 		if now.IsZero() {
 			now = w.opts.Now()
 		}
-		due, err := w.store.DueNotices(ctx, now, 100)
+		due, err := w.store.DueNotices(ctx, now, page)
 		if err != nil {
 			w.log.Error("outbox: read failed", "err", err)
 			return
 		}
-		if len(due) == 0 {
-			return
-		}
-		fresh := 0
+		var order []string
+		groups := map[string][]access.Notice{}
 		for _, n := range due {
-			if ctx.Err() != nil {
-				return
-			}
 			if seen[n.ID] {
 				continue // failed once in this pass; its retry waits for the timer
 			}
 			seen[n.ID] = true
-			fresh++
-			w.deliver(ctx, n)
+			if _, ok := groups[n.RequestID]; !ok {
+				order = append(order, n.RequestID)
+			}
+			groups[n.RequestID] = append(groups[n.RequestID], n)
 		}
-		if len(due) < 100 || fresh == 0 {
+		if len(order) == 0 {
 			return
 		}
+		lanes := make(chan struct{}, w.opts.Lanes)
+		var wg sync.WaitGroup
+		for _, id := range order {
+			lanes <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-lanes }()
+				for _, n := range groups[id] {
+					if ctx.Err() != nil {
+						return
+					}
+					w.deliver(ctx, n)
+				}
+			})
+		}
+		wg.Wait()
 	}
 }
 
@@ -209,7 +243,7 @@ func (w *Worker) post(ctx context.Context, n access.Notice, r *access.Request) e
 		return err
 	}
 	if w.mayHavePosted(n) {
-		if ts, found, err := w.findPosted(ctx, channel, n.ID); err != nil {
+		if ts, found, err := w.findPosted(ctx, channel, n); err != nil {
 			return err
 		} else if found {
 			w.log.Info("outbox: notice was already posted; not posting again", "notice", n.ID, "request", n.RequestID)
@@ -237,9 +271,14 @@ func (w *Worker) post(ctx context.Context, n access.Notice, r *access.Request) e
 	if thread != "" {
 		opts = append(opts, slack.MsgOptionTS(thread))
 	}
+	key := postKey(n.To)
+	if err := w.pacer.wait(ctx, key); err != nil {
+		return err
+	}
 	cctx, cancel := context.WithTimeout(ctx, w.opts.CallTimeout)
 	defer cancel()
 	ch, ts, err := w.api.PostMessageContext(cctx, channel, opts...)
+	w.paced(key, err)
 	if err != nil {
 		if ambiguous(err) {
 			w.mu.Lock()
@@ -251,7 +290,23 @@ func (w *Worker) post(ctx context.Context, n access.Notice, r *access.Request) e
 	if ch == "" {
 		ch = channel
 	}
+	if ch != n.To && (strings.HasPrefix(n.To, "U") || strings.HasPrefix(n.To, "W")) {
+		w.mu.Lock()
+		w.ims[n.To] = ch
+		w.mu.Unlock()
+	}
 	return w.sent(ctx, n, ch, ts)
+}
+
+// paced tells the pacer how a call on key went.
+func (w *Worker) paced(key string, err error) {
+	if rl, ok := errors.AsType[*slack.RateLimitedError](err); ok {
+		w.pacer.throttled(key, rl.RetryAfter)
+		return
+	}
+	if err == nil {
+		w.pacer.succeeded(key)
+	}
 }
 
 func (w *Worker) sent(ctx context.Context, n access.Notice, channel, ts string) error {
@@ -279,23 +334,48 @@ func (w *Worker) mayHavePosted(n access.Notice) bool {
 }
 
 // findPosted looks through the channel's recent history for a message that
-// carries notice id in its metadata.
-func (w *Worker) findPosted(ctx context.Context, channel string, id uint64) (string, bool, error) {
+// carries notice n's ID in its metadata. Notices from before this process
+// started share one history read per channel; a post that was in doubt in
+// this process gets a fresh read.
+func (w *Worker) findPosted(ctx context.Context, channel string, n access.Notice) (string, bool, error) {
+	channel, err := w.imChannel(ctx, channel)
+	if err != nil {
+		return "", false, err
+	}
+	want := strconv.FormatUint(n.ID, 10)
+	w.mu.Lock()
+	fresh := w.uncertain[n.ID]
+	ids, cached := w.history[channel]
+	w.mu.Unlock()
+	if cached && !fresh {
+		ts, ok := ids[want]
+		return ts, ok, nil
+	}
+	if err := w.pacer.wait(ctx, keyTier3); err != nil {
+		return "", false, err
+	}
 	cctx, cancel := context.WithTimeout(ctx, w.opts.CallTimeout)
 	defer cancel()
-	want := strconv.FormatUint(id, 10)
 	h, err := w.api.GetConversationHistoryContext(cctx, &slack.GetConversationHistoryParameters{
-		ChannelID: channel, Limit: 100, IncludeAllMetadata: true,
+		ChannelID: channel, Limit: 200, IncludeAllMetadata: true,
 	})
+	w.paced(keyTier3, err)
 	if err != nil {
 		return "", false, fmt.Errorf("search history of %s: %w", channel, err)
 	}
+	ids = map[string]string{}
 	for _, m := range h.Messages {
-		if m.Metadata.EventType == MetadataEventType && fmt.Sprint(m.Metadata.EventPayload["notice_id"]) == want {
-			return m.Timestamp, true, nil
+		if m.Metadata.EventType == MetadataEventType {
+			ids[fmt.Sprint(m.Metadata.EventPayload["notice_id"])] = m.Timestamp
 		}
 	}
-	return "", false, nil
+	if !fresh {
+		w.mu.Lock()
+		w.history[channel] = ids
+		w.mu.Unlock()
+	}
+	ts, ok := ids[want]
+	return ts, ok, nil
 }
 
 func (w *Worker) updateAll(ctx context.Context, n access.Notice, r *access.Request, kind access.NoticeKind) error {
@@ -319,10 +399,14 @@ func (w *Worker) updateAll(ctx context.Context, n access.Notice, r *access.Reque
 // update re-renders message ref as notice n for the request's current state.
 func (w *Worker) update(ctx context.Context, ref access.MessageRef, n access.Notice, r *access.Request) error {
 	text, blocks := w.render(n, r)
+	if err := w.pacer.wait(ctx, keyTier3); err != nil {
+		return err
+	}
 	cctx, cancel := context.WithTimeout(ctx, w.opts.CallTimeout)
 	defer cancel()
 	_, _, _, err := w.api.UpdateMessageContext(cctx, ref.Channel, ref.TS,
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	w.paced(keyTier3, err)
 	return err
 }
 
@@ -352,11 +436,20 @@ func (w *Worker) destination(ctx context.Context, n access.Notice) (channel, thr
 	return channel, "", err
 }
 
-func (w *Worker) channelFor(ctx context.Context, to string) (string, error) {
+// channelFor is where a notice to "to" is posted. A user ID is posted to
+// as it is: Slack delivers it to the app's DM with that user and answers with
+// the DM's channel ID, which saves a conversations.open (tier 3) per person.
+func (w *Worker) channelFor(_ context.Context, to string) (string, error) {
 	if to == "" {
 		return "", &slack.SlackErrorResponse{Err: "channel_not_found"}
 	}
-	if to[0] != 'U' && to[0] != 'W' {
+	return to, nil
+}
+
+// imChannel resolves a user ID to the ID of the app's DM with them, which
+// conversations.history needs.
+func (w *Worker) imChannel(ctx context.Context, to string) (string, error) {
+	if to == "" || (to[0] != 'U' && to[0] != 'W') {
 		return to, nil
 	}
 	w.mu.Lock()
@@ -365,9 +458,19 @@ func (w *Worker) channelFor(ctx context.Context, to string) (string, error) {
 	if ok {
 		return ch, nil
 	}
+	if ch, err := w.store.IMChannel(ctx, to); err == nil && ch != "" {
+		w.mu.Lock()
+		w.ims[to] = ch
+		w.mu.Unlock()
+		return ch, nil
+	}
+	if err := w.pacer.wait(ctx, keyTier3); err != nil {
+		return "", err
+	}
 	cctx, cancel := context.WithTimeout(ctx, w.opts.CallTimeout)
 	defer cancel()
 	c, _, _, err := w.api.OpenConversationContext(cctx, &slack.OpenConversationParameters{Users: []string{to}})
+	w.paced(keyTier3, err)
 	if err != nil {
 		return "", fmt.Errorf("open DM with %s: %w", to, err)
 	}

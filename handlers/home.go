@@ -37,7 +37,7 @@ func (h *Handler) RefreshHome(ctx context.Context, user string) error {
 	if err != nil || !seen {
 		return err
 	}
-	blocks, err := h.homeBlocks(ctx, user)
+	blocks, err := h.HomeBlocks(ctx, user)
 	if err != nil {
 		return err
 	}
@@ -46,7 +46,7 @@ func (h *Handler) RefreshHome(ctx context.Context, user string) error {
 
 // PublishHome renders and publishes user's App Home tab.
 func (h *Handler) PublishHome(ctx context.Context, user string) {
-	blocks, err := h.homeBlocks(ctx, user)
+	blocks, err := h.HomeBlocks(ctx, user)
 	if err != nil {
 		h.log.Error("building App Home failed", "user", user, "err", err)
 		blocks = []slack.Block{section("Sorry, I couldn't load your UXPin access overview just now. Open the tab again in a moment.")}
@@ -64,7 +64,9 @@ func (h *Handler) publish(ctx context.Context, user string, blocks []slack.Block
 	return err
 }
 
-func (h *Handler) homeBlocks(ctx context.Context, viewer string) ([]slack.Block, error) {
+// HomeBlocks builds viewer's App Home tab: their requests and, for approvers
+// and admins, what waits for them and the seats in use.
+func (h *Handler) HomeBlocks(ctx context.Context, viewer string) ([]slack.Block, error) {
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(plain("UXPin access", 150)),
 		section("Run `/uxpin-access` to ask for access, a role change or a removal."),
@@ -136,15 +138,12 @@ func (h *Handler) homeBlocks(ctx context.Context, viewer string) ([]slack.Block,
 		}
 	}
 	if isApprover || isAdmin {
-		grants, err := h.svc.Roster(ctx)
+		counts, err := h.svc.SeatCounts(ctx)
 		if err != nil {
 			return nil, err
 		}
-		counts := map[access.Role]int{}
-		for _, g := range grants {
-			counts[g.Role]++
-		}
-		blocks = append(blocks, slack.NewDividerBlock(), section(fmt.Sprintf("*Seats in use*: %d in all — %d Admin, %d Editor, %d Viewer", len(grants), counts[access.RoleAdmin], counts[access.RoleEditor], counts[access.RoleViewer])))
+		total := counts[access.RoleAdmin] + counts[access.RoleEditor] + counts[access.RoleViewer]
+		blocks = append(blocks, slack.NewDividerBlock(), section(fmt.Sprintf("*Seats in use*: %d in all — %d Admin, %d Editor, %d Viewer", total, counts[access.RoleAdmin], counts[access.RoleEditor], counts[access.RoleViewer])))
 	}
 	return blocks, nil
 }

@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -55,14 +56,17 @@ var (
 	bucketLedgerUser  = []byte("idx_ledger_user") // Slack user ID → lower-case email
 	bucketSchedule    = []byte("idx_schedule")    // u64(unix nanos) u64(seq) kind → nil, every armed timer
 	bucketHomes       = []byte("home_viewers")    // Slack user ID → time the Home tab was first opened
+	bucketIMs         = []byte("im_channels")     // Slack user ID → ID of the app's DM channel with them
 
 	allBuckets = [][]byte{
 		bucketMeta, bucketRequests, bucketAudit, bucketOutbox, bucketDeadLetters,
 		bucketMessages, bucketLedger, bucketByRequester, bucketPending,
-		bucketOpenTarget, bucketTasks, bucketLedgerUser, bucketSchedule, bucketHomes,
+		bucketOpenTarget, bucketTasks, bucketLedgerUser, bucketSchedule, bucketHomes, bucketIMs,
 	}
 
 	keySchemaVersion = []byte("schema_version")
+	keySeatsCounted  = []byte("seats_counted") // set once the seat counters below exist
+	keySeatPrefix    = "seats:"                // + role → u64 ledger entries with that role
 	keyCountPrefix   = "count:" // + state → u64 number of requests in that state
 )
 
@@ -78,9 +82,11 @@ type Options struct {
 
 // DB is an open database. Its methods are safe for concurrent use.
 type DB struct {
-	bolt *bolt.DB
-	now  func() time.Time
-	wake chan struct{}
+	bolt    *bolt.DB
+	now     func() time.Time
+	wake    chan struct{}
+	commits atomic.Uint64
+	lastTx  *bolt.Tx // the last write transaction seen by count
 }
 
 // Open opens the database at path, creating the file (mode 0600) and its
@@ -105,6 +111,9 @@ func Open(path string, opts Options) (*DB, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
+	// Concurrent writers share one commit (and fsync) through Batch; keep
+	// the wait for company short, since a view submission's ack waits on it.
+	b.MaxBatchDelay = 2 * time.Millisecond
 	db := &DB{bolt: b, now: opts.Now, wake: make(chan struct{}, 1)}
 	if db.now == nil {
 		db.now = time.Now
@@ -142,6 +151,11 @@ func (db *DB) init() error {
 	case binary.BigEndian.Uint64(v) < SchemaVersion:
 		// No older schema has ever been released; migrations go here.
 		return fmt.Errorf("unsupported schema version %d", binary.BigEndian.Uint64(v))
+	}
+	if meta.Get(keySeatsCounted) == nil {
+		if err := recountSeats(tx); err != nil {
+			return fmt.Errorf("count seats: %w", err)
+		}
 	}
 	return tx.Commit()
 }
@@ -207,23 +221,48 @@ func (db *DB) view(fn func(tx *bolt.Tx) error) error {
 	return fn(tx)
 }
 
-// update runs fn in one read-write transaction and commits if fn succeeds.
-//
-// It deliberately does not use bolt's Batch: Batch may run fn more than once
-// when a coalesced transaction fails, and our callbacks (the lifecycle steps
-// passed to CreateRequest and UpdateRequest) are not safe to rerun. Each write
-// therefore pays its own fsync, which is fine at this bot's rate of writes.
+// update runs fn in one read-write transaction of its own and commits if fn
+// succeeds.
 func (db *DB) update(fn func(tx *bolt.Tx) error) error {
 	tx, err := db.bolt.Begin(true)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	db.count(tx)
 	if err := fn(tx); err != nil {
 		return err
 	}
 	return tx.Commit()
 }
+
+// batch runs fn in a read-write transaction that concurrent callers share,
+// so they pay one commit and fsync between them. bbolt may run fn more than
+// once (when another function in the batch fails, the batch is retried
+// without it), so fn must only read and write through tx and set results
+// that a rerun overwrites. The lifecycle steps are written that way: they
+// compute everything from the transaction's view.
+func (db *DB) batch(fn func(tx *bolt.Tx) error) error {
+	return db.bolt.Batch(func(tx *bolt.Tx) error {
+		db.count(tx)
+		return fn(tx)
+	})
+}
+
+// count arranges for tx's commit to be counted once, however many batched
+// functions share it. Write transactions never overlap, so lastTx needs
+// no lock.
+func (db *DB) count(tx *bolt.Tx) {
+	if db.lastTx == tx {
+		return
+	}
+	db.lastTx = tx
+	tx.OnCommit(func() { db.commits.Add(1) })
+}
+
+// Commits returns how many write transactions were committed since Open, for
+// benchmarks: the fsyncs the bot paid for.
+func (db *DB) Commits() uint64 { return db.commits.Load() }
 
 // u64 encodes n as an 8-byte big-endian key, so keys sort numerically.
 func u64(n uint64) []byte {

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"strings"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -82,7 +83,7 @@ func (db *DB) MarkSent(ctx context.Context, id uint64, ref *access.MessageRef) e
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := db.update(func(tx *bolt.Tx) error {
+	err := db.batch(func(tx *bolt.Tx) error {
 		outbox := tx.Bucket(bucketOutbox)
 		k := u64(id)
 		var r access.MessageRef
@@ -107,6 +108,11 @@ func (db *DB) MarkSent(ctx context.Context, id uint64, ref *access.MessageRef) e
 		if ref == nil {
 			return nil
 		}
+		if isUser(r.To) && strings.HasPrefix(r.Channel, "D") {
+			if err := tx.Bucket(bucketIMs).Put([]byte(r.To), []byte(r.Channel)); err != nil {
+				return err
+			}
+		}
 		seq, err := access.ParseID(r.RequestID)
 		if err != nil || r.Kind == "" {
 			// Already sent, and the ref says too little to file it again.
@@ -127,7 +133,7 @@ func (db *DB) Reschedule(ctx context.Context, id uint64, attempts int, next time
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := db.update(func(tx *bolt.Tx) error {
+	err := db.batch(func(tx *bolt.Tx) error {
 		outbox := tx.Bucket(bucketOutbox)
 		k := u64(id)
 		v := outbox.Get(k)
@@ -273,4 +279,20 @@ func decodeNotice(k, v []byte) (access.Notice, error) {
 		return n, fmt.Errorf("decode notice %x: %w", k, err)
 	}
 	return n, nil
+}
+
+func isUser(id string) bool { return strings.HasPrefix(id, "U") || strings.HasPrefix(id, "W") }
+
+// IMChannel returns the ID of the app's DM channel with user, as learnt from
+// earlier deliveries, or "".
+func (db *DB) IMChannel(ctx context.Context, user string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	var ch string
+	err := db.view(func(tx *bolt.Tx) error {
+		ch = string(tx.Bucket(bucketIMs).Get([]byte(user)))
+		return nil
+	})
+	return ch, err
 }

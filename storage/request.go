@@ -27,7 +27,7 @@ func (db *DB) CreateRequest(ctx context.Context, fn func(tx access.Tx, r *access
 	}
 	var out *access.Request
 	var notices int
-	err := db.update(func(tx *bolt.Tx) error {
+	err := db.batch(func(tx *bolt.Tx) error {
 		seq, err := tx.Bucket(bucketRequests).NextSequence()
 		if err != nil {
 			return err
@@ -72,7 +72,7 @@ func (db *DB) UpdateRequest(ctx context.Context, id string, fn func(tx access.Tx
 	}
 	var out *access.Request
 	var notices int
-	err = db.update(func(tx *bolt.Tx) error {
+	err = db.batch(func(tx *bolt.Tx) error {
 		old, err := getRequest(tx, seq)
 		if err != nil {
 			return err
@@ -453,11 +453,17 @@ func grant(tx *bolt.Tx, g access.Grant) error {
 	}
 	ledger, byUser := tx.Bucket(bucketLedger), tx.Bucket(bucketLedgerUser)
 	if prev := byUser.Get([]byte(g.UserID)); prev != nil && string(prev) != email {
+		if err := uncountSeat(tx, ledger.Get(prev)); err != nil {
+			return err
+		}
 		if err := ledger.Delete(prev); err != nil {
 			return err
 		}
 	}
 	if v := ledger.Get([]byte(email)); v != nil {
+		if err := uncountSeat(tx, v); err != nil {
+			return err
+		}
 		var other access.Grant
 		if err := json.Unmarshal(v, &other); err == nil && other.UserID != g.UserID {
 			// The email moved to another Slack user; the seat is one.
@@ -471,6 +477,9 @@ func grant(tx *bolt.Tx, g access.Grant) error {
 	if err := putJSON(ledger, []byte(email), g); err != nil {
 		return err
 	}
+	if err := addSeat(tx, g.Role, 1); err != nil {
+		return err
+	}
 	return byUser.Put([]byte(g.UserID), []byte(email))
 }
 
@@ -481,10 +490,78 @@ func revoke(tx *bolt.Tx, userID string) error {
 	if email == nil {
 		return nil
 	}
+	if err := uncountSeat(tx, tx.Bucket(bucketLedger).Get(email)); err != nil {
+		return err
+	}
 	if err := tx.Bucket(bucketLedger).Delete(email); err != nil {
 		return err
 	}
 	return byUser.Delete([]byte(userID))
+}
+
+// addSeat moves the seat counter of role by delta.
+func addSeat(tx *bolt.Tx, role access.Role, delta int64) error {
+	meta := tx.Bucket(bucketMeta)
+	k := []byte(keySeatPrefix + string(role))
+	var n int64
+	if v := meta.Get(k); len(v) == 8 {
+		n = int64(binary.BigEndian.Uint64(v))
+	}
+	return meta.Put(k, u64(uint64(max(n+delta, 0))))
+}
+
+// uncountSeat decrements the counter of the role in a stored grant, if any.
+func uncountSeat(tx *bolt.Tx, stored []byte) error {
+	if stored == nil {
+		return nil
+	}
+	var g access.Grant
+	if err := json.Unmarshal(stored, &g); err != nil {
+		return nil // an undecodable entry was never counted
+	}
+	return addSeat(tx, g.Role, -1)
+}
+
+// recountSeats rebuilds the seat counters from the ledger, once, for a
+// database written before they existed.
+func recountSeats(tx *bolt.Tx) error {
+	counts := map[access.Role]int64{}
+	err := tx.Bucket(bucketLedger).ForEach(func(_, v []byte) error {
+		var g access.Grant
+		if json.Unmarshal(v, &g) == nil {
+			counts[g.Role]++
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	meta := tx.Bucket(bucketMeta)
+	for _, r := range access.Roles {
+		if err := meta.Put([]byte(keySeatPrefix+string(r)), u64(uint64(counts[r]))); err != nil {
+			return err
+		}
+	}
+	return meta.Put(keySeatsCounted, []byte{1})
+}
+
+// SeatCounts returns how many ledger entries hold each role, from counters
+// kept with every ledger change.
+func (db *DB) SeatCounts(ctx context.Context) (map[access.Role]int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := map[access.Role]int{}
+	err := db.view(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		for _, r := range access.Roles {
+			if v := meta.Get([]byte(keySeatPrefix + string(r))); len(v) == 8 {
+				out[r] = int(binary.BigEndian.Uint64(v))
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
 // Roster returns the ledger ordered by lower-cased email.

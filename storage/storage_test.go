@@ -922,3 +922,38 @@ func TestEvents_StopsAtError(t *testing.T) {
 		t.Errorf("Events() = %v after %v; want stop after [U1 A1]", err, seen)
 	}
 }
+
+func TestSeatCountsAndCommits(t *testing.T) {
+	db, _, path := MustOpenDB(t)
+	ctx := context.Background()
+	before := db.Commits()
+	grants := []access.Grant{
+		{UserID: "U1", Email: "a@x.com", Role: access.RoleEditor},
+		{UserID: "U2", Email: "b@x.com", Role: access.RoleEditor},
+		{UserID: "U3", Email: "c@x.com", Role: access.RoleAdmin},
+		{UserID: "U1", Email: "a@x.com", Role: access.RoleViewer}, // role change
+	}
+	for _, g := range grants {
+		MustCreate(t, db, access.Request{Action: access.ActionGrant, State: access.StateFulfilled}, access.Effects{Grant: &g})
+	}
+	MustCreate(t, db, access.Request{Action: access.ActionRemove, State: access.StateFulfilled}, access.Effects{Revoke: "U2"})
+	if got := db.Commits() - before; got != 5 {
+		t.Errorf("Commits() grew by %d for 5 sequential writes; want 5", got)
+	}
+	want := map[access.Role]int{access.RoleViewer: 1, access.RoleEditor: 0, access.RoleAdmin: 1}
+	check := func(db *storage.DB) {
+		t.Helper()
+		got, err := db.SeatCounts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for r, n := range want {
+			if got[r] != n {
+				t.Errorf("SeatCounts()[%s] = %d; want %d", r, got[r], n)
+			}
+		}
+	}
+	check(db)
+	db.Close()
+	check(MustOpenPath(t, path, &clock{now: t0}))
+}

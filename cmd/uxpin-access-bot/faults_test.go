@@ -71,7 +71,7 @@ func TestDeliverySurvivesSlackFaults(t *testing.T) {
 		{"ok:false internal_error", map[string]fakeslack.Fault{"chat.postMessage": {Count: 3, Error: "internal_error"}}},
 		{"response lost after the post", map[string]fakeslack.Fault{"chat.postMessage": lost}},
 		{"slow answer after the post", map[string]fakeslack.Fault{"chat.postMessage": {Count: 1, Delay: 3 * time.Second, AfterEffect: true}}},
-		{"HTTP 500 on opening DMs", map[string]fakeslack.Fault{"conversations.open": {Count: 2, Status: 500}}},
+		{"lost response, then opening the DM fails", map[string]fakeslack.Fault{"chat.postMessage": lost, "conversations.open": {Count: 2, Status: 500}}},
 		{"429 on card updates", map[string]fakeslack.Fault{"chat.update": {Count: 2, Status: 429, RetryAfter: 1}}},
 		{"lost response, then history fails", map[string]fakeslack.Fault{"chat.postMessage": lost, "conversations.history": {Count: 2, Error: "fatal_error"}}},
 	}

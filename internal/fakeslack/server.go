@@ -75,6 +75,10 @@ type Options struct {
 	Now func() time.Time
 	// Logf, if set, receives a line per notable event.
 	Logf func(format string, args ...any)
+	// RateLimits, if set, makes Web API calls beyond Slack's rate limits
+	// fail with HTTP 429 and Retry-After (see RateLimits). Nil, the
+	// default, limits nothing.
+	RateLimits *RateLimits
 }
 
 // Server is a fake Slack workspace. All methods are safe for concurrent use.
@@ -117,6 +121,7 @@ type Server struct {
 	finished   genMap[struct{}]
 	rawWait    map[string]*pending
 	lateAcks   int
+	limiter    *limiter // nil without Options.RateLimits
 }
 
 type msgKey struct{ channel, ts string }
@@ -175,6 +180,9 @@ func New(opts Options) *Server {
 		conns:      map[*sockConn]bool{},
 		pending:    map[string]*pending{},
 		rawWait:    map[string]*pending{},
+	}
+	if opts.RateLimits != nil {
+		s.limiter = newLimiter(*opts.RateLimits, opts.Now)
 	}
 	s.users[BotUserID] = &User{ID: BotUserID, Name: BotName, RealName: BotName, IsBot: true}
 

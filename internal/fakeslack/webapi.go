@@ -190,6 +190,16 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	method := strings.TrimPrefix(r.URL.Path, "/api/")
 	s.mu.Lock()
 	s.calls[method]++
+	s.mu.Unlock()
+	var p *params
+	var perr string
+	if s.limiter != nil {
+		p, perr = parseParams(w, r) // chat.postMessage is limited per channel
+		if s.rateLimited(w, method, p) {
+			return
+		}
+	}
+	s.mu.Lock()
 	f := s.takeFaultLocked(method)
 	s.mu.Unlock()
 	if f != nil && !f.AfterEffect && s.applyFault(w, r, method, f) {
@@ -200,7 +210,9 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, apiError("unknown_method"))
 		return
 	}
-	p, perr := parseParams(w, r)
+	if p == nil && perr == "" {
+		p, perr = parseParams(w, r)
+	}
 	if perr != "" {
 		writeJSON(w, http.StatusOK, apiError(perr))
 		return
