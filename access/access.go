@@ -151,6 +151,7 @@ type Request struct {
 const (
 	OriginExpiry = "expiry"
 	OriginLeaver = "leaver"
+	OriginAudit  = "seat_audit"
 )
 
 // TimerKind names a due time of a request.

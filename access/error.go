@@ -14,6 +14,9 @@ const (
 	ECONFLICT     = "conflict"
 	EUNAUTHORIZED = "unauthorized"
 	EINTERNAL     = "internal"
+	// EOVERBUDGET refuses an approval that would use more seats of a role
+	// than were purchased, until the approver confirms it.
+	EOVERBUDGET = "over_budget"
 )
 
 // Error is a domain error whose Message is safe to show to a Slack user.

@@ -46,6 +46,8 @@ type Store interface {
 	// SeatCounts returns how many ledger entries hold each role, without
 	// reading the ledger.
 	SeatCounts(ctx context.Context) (map[Role]int, error)
+	// CommittedSeats is Tx.CommittedSeats outside a write.
+	CommittedSeats(ctx context.Context) (map[Role]int, error)
 }
 
 // Tx is the read view a lifecycle step gets inside its write transaction.
@@ -57,6 +59,11 @@ type Tx interface {
 	OpenRequestFor(target string, action Action) (string, error)
 	// GrantFor returns the ledger entry of a Slack user, or nil.
 	GrantFor(userID string) (*Grant, error)
+	// SeatCounts returns the ledger's entries per role.
+	SeatCounts() (map[Role]int, error)
+	// CommittedSeats returns, per role, approved grants and role changes
+	// whose task is still open: seats about to be used.
+	CommittedSeats() (map[Role]int, error)
 }
 
 // Effects is what a lifecycle step causes besides the request's new state.
@@ -90,6 +97,8 @@ type Policy struct {
 	AuditChannel     string        // channel for one line per closed request; empty disables
 	ReminderInterval time.Duration // re-nudge approvers this often; 0 disables
 	EscalateAfter    time.Duration // escalate tasks open this long; 0 disables
+	// Purchased seats per role (SPEC §8); zero means not tracked.
+	SeatsEditor, SeatsAdmin int
 }
 
 // Person is what the lifecycle needs to know about a Slack user.
@@ -271,10 +280,24 @@ func checkAgainstLedger(sub Submission, g *Grant) error {
 	return nil
 }
 
+// Approval qualifies an approval: past the seat budget (the approver
+// confirmed it), or for a lesser role than asked.
+type Approval struct {
+	OverBudget bool
+	AsRole     Role
+}
+
 // Decide records an approver's decision. Only configured approvers may decide,
 // never on their own request or one that targets them; the first valid
 // decision wins and any later one gets an ECONFLICT error saying what happened.
+// An approval that would exceed the seat budget is refused with an
+// EOVERBUDGET error unless made with Approval.OverBudget (see DecideWith).
 func (s *Service) Decide(ctx context.Context, id, actor string, approve bool, reason string) (*Request, error) {
+	return s.DecideWith(ctx, id, actor, approve, reason, Approval{})
+}
+
+// DecideWith is Decide with the approver's qualification of an approval.
+func (s *Service) DecideWith(ctx context.Context, id, actor string, approve bool, reason string, opt Approval) (*Request, error) {
 	ok, err := s.IsApprover(ctx, actor)
 	if err != nil {
 		return nil, err
@@ -306,6 +329,19 @@ func (s *Service) Decide(ctx context.Context, id, actor string, approve bool, re
 			fx.Events = append(fx.Events, s.event(r, actor, StatePending, StateDenied, reason))
 			fx.Notices = append(fx.Notices, s.auditNotice(r)...)
 			return fx, nil
+		}
+		if opt.AsRole != "" && opt.AsRole != r.Role {
+			if r.Action == ActionRemove || !opt.AsRole.Valid() {
+				return Effects{}, Errorf(EINVALID, "%s can't be approved with another role.", r.ID)
+			}
+			reason = fmt.Sprintf("approved as %s instead of %s", opt.AsRole.Label(), r.Role.Label())
+			r.Role = opt.AsRole
+		}
+		if err := s.checkBudget(tx, r, opt.OverBudget); err != nil {
+			return Effects{}, err
+		}
+		if opt.OverBudget {
+			reason = strings.TrimSpace(reason + " (past the seat budget, confirmed)")
 		}
 		r.State = StateApproved
 		fx.Events = append(fx.Events, s.event(r, actor, StatePending, StateApproved, reason))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 type DirectoryAPI interface {
 	GetUserInfoContext(ctx context.Context, user string, options ...slack.GetUserInfoOption) (*slack.User, error)
 	GetUserGroupMembersContext(ctx context.Context, group string, options ...slack.GetUserGroupMembersOption) ([]string, error)
+	GetUsersContext(ctx context.Context, options ...slack.GetUsersOption) ([]slack.User, error)
 }
 
 // Directory resolves Slack users and the configured approvers. User-group
@@ -94,4 +96,26 @@ func (d *Directory) Person(ctx context.Context, id string) (access.Person, error
 		IsBot:   u.IsBot || u.ID == "USLACKBOT",
 		Deleted: u.Deleted,
 	}, nil
+}
+
+// PeopleByEmail lists the whole workspace once (users.list pages through
+// it, honouring Retry-After) and indexes it by lower-cased email, for the
+// seat audit, which would otherwise make one lookup per UXPin member.
+func (d *Directory) PeopleByEmail(ctx context.Context) (map[string]access.Person, error) {
+	users, err := d.api.GetUsersContext(ctx, slack.GetUsersOptionLimit(200))
+	if err != nil {
+		return nil, fmt.Errorf("list Slack users: %w", err)
+	}
+	out := make(map[string]access.Person, len(users))
+	for _, u := range users {
+		if u.Profile.Email == "" {
+			continue
+		}
+		name := u.RealName
+		if name == "" {
+			name = u.Name
+		}
+		out[strings.ToLower(u.Profile.Email)] = access.Person{ID: u.ID, Email: u.Profile.Email, Name: name, IsBot: u.IsBot, Deleted: u.Deleted}
+	}
+	return out, nil
 }

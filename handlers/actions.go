@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/slack-go/slack"
 
@@ -22,6 +23,10 @@ func (h *Handler) BlockAction(ctx context.Context, cb slack.InteractionCallback)
 		if a == nil {
 			continue
 		}
+		if strings.HasPrefix(a.ActionID, ActionAuditFinding) || strings.HasPrefix(a.ActionID, ActionAuditBulk) {
+			h.auditAction(ctx, cb, a)
+			continue
+		}
 		h.action(ctx, cb, actor, a.ActionID, a.Value)
 	}
 }
@@ -30,13 +35,20 @@ func (h *Handler) action(ctx context.Context, cb slack.InteractionCallback, acto
 	rep := func(text string) { h.reply(ctx, cb.ResponseURL, cb.Channel.ID, actor, text) }
 	fail := func(err error, what string) { h.replyErr(ctx, cb.ResponseURL, cb.Channel.ID, actor, err, what) }
 	switch actionID {
-	case ActionApprove:
-		r, err := h.svc.Decide(ctx, id, actor, true, "")
+	case ActionApprove, ActionApproveOverBudget, ActionApproveAsViewer:
+		var opt access.Approval
+		switch actionID {
+		case ActionApproveOverBudget:
+			opt.OverBudget = true
+		case ActionApproveAsViewer:
+			opt.AsRole = access.RoleViewer
+		}
+		r, err := h.svc.DecideWith(ctx, id, actor, true, "", opt)
 		if err != nil {
 			fail(err, "approve")
 			return
 		}
-		h.log.Info("request approved", "request", r.ID, "by", actor, "assignee", r.Assignee)
+		h.log.Info("request approved", "request", r.ID, "by", actor, "assignee", r.Assignee, "role", r.Role)
 		rep(fmt.Sprintf("You approved %s. %s", r.ID, outcome(r)))
 	case ActionDeny:
 		r, err := h.svc.CheckDecide(ctx, id, actor)

@@ -1,8 +1,10 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -20,6 +22,10 @@ const (
 	// ActionConfirm and ActionCantGetIn answer the target's "does it work?".
 	ActionConfirm   = "uxpin_confirm"
 	ActionCantGetIn = "uxpin_cant_get_in"
+	// ActionApproveOverBudget and ActionApproveAsViewer replace Approve on a
+	// card whose role has no purchased seat left.
+	ActionApproveOverBudget = "uxpin_approve_over_budget"
+	ActionApproveAsViewer   = "uxpin_approve_as_viewer"
 )
 
 // Callback IDs of the modals the bot opens.
@@ -89,6 +95,9 @@ func button(actionID, text, value string, style slack.Style) *slack.ButtonBlockE
 func user(id string) string {
 	if id == "" {
 		return "nobody"
+	}
+	if email, ok := strings.CutPrefix(id, "email:"); ok {
+		return esc(email) + " (not in Slack)"
 	}
 	return "<@" + id + ">"
 }
@@ -175,19 +184,38 @@ func compact(blocks ...slack.Block) []slack.Block {
 }
 
 // approvalCard is the message an approver decides on; once decided it shows
-// the outcome instead of the buttons.
-func approvalCard(r *access.Request) (string, []slack.Block) {
+// the outcome instead of the buttons. With a seat budget for the role it
+// shows the seats, and when none is left it asks for confirmation and offers
+// the Viewer role instead.
+func approvalCard(r *access.Request, b *access.SeatBudget) (string, []slack.Block) {
 	text := fmt.Sprintf("UXPin access request %s: %s", r.ID, plainSummary(r))
-	var actions slack.Block
+	fields := requestFields(r)
+	var warning, actions slack.Block
+	if b != nil && b.Tracked() {
+		fields = append(fields, mrkdwnField(fmt.Sprintf("*%s seats*\n%d in use, %d being set up, %d purchased", b.Role.Label(), b.Used, b.Committed, b.Purchased)))
+	}
 	if r.State == access.StatePending {
-		actions = slack.NewActionBlock("decide_"+r.ID,
-			button(ActionApprove, "Approve", r.ID, slack.StylePrimary),
-			button(ActionDeny, "Deny", r.ID, slack.StyleDanger))
+		approve := button(ActionApprove, "Approve", r.ID, slack.StylePrimary)
+		elems := []slack.BlockElement{approve}
+		if b != nil && b.Full() {
+			warning = contextLine(fmt.Sprintf(":warning: No %s seat is left: approving uses seat %d of the %d purchased.", b.Role.Label(), b.Used+b.Committed+1, b.Purchased))
+			anyway := button(ActionApproveOverBudget, "Approve anyway", r.ID, slack.StylePrimary)
+			anyway.Confirm = slack.NewConfirmationBlockObject(plain("Past the seat budget", 100),
+				plain(fmt.Sprintf("This uses %s seat %d of the %d purchased. Approve anyway?", b.Role.Label(), b.Used+b.Committed+1, b.Purchased), 300),
+				plain("Approve anyway", 30), plain("Back", 30))
+			elems = []slack.BlockElement{anyway}
+			if r.Role != access.RoleViewer {
+				elems = append(elems, button(ActionApproveAsViewer, "Approve as Viewer", r.ID, ""))
+			}
+		}
+		elems = append(elems, button(ActionDeny, "Deny", r.ID, slack.StyleDanger))
+		actions = slack.NewActionBlock("decide_"+r.ID, elems...)
 	}
 	return text, compact(
 		slack.NewHeaderBlock(plain("UXPin access request "+r.ID, 150)),
-		slack.NewSectionBlock(nil, requestFields(r), nil),
+		slack.NewSectionBlock(nil, fields, nil),
 		justification(r),
+		warning,
 		actions,
 		contextLine(outcome(r)),
 	)
@@ -267,11 +295,26 @@ func taskHistory(r *access.Request) slack.Block {
 	return contextLine(strings.Join(lines, "\n"))
 }
 
+// Render builds the message a notice becomes, from the request as stored now,
+// with approval cards showing the seat budget as it stands.
+func (h *Handler) Render(n access.Notice, r *access.Request) (string, []slack.Block) {
+	if n.Kind == access.NoticeApprovalCard || n.Kind == access.NoticeCardsUpdate {
+		if role, ok := access.NeedsSeat(r); ok && r.State == access.StatePending {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if b, err := h.svc.Budget(ctx, role); err == nil && b.Tracked() {
+				return approvalCard(r, &b)
+			}
+		}
+	}
+	return Render(n, r)
+}
+
 // Render builds the message a notice becomes, from the request as stored now.
 func Render(n access.Notice, r *access.Request) (string, []slack.Block) {
 	switch n.Kind {
 	case access.NoticeApprovalCard, access.NoticeCardsUpdate:
-		return approvalCard(r)
+		return approvalCard(r, nil)
 	case access.NoticeTask, access.NoticeTaskUpdate:
 		return taskMessage(r)
 	case access.NoticeSubmitted:

@@ -81,7 +81,7 @@ func (h *Handler) SlashCommand(ctx context.Context, cmd slack.SlashCommand) {
 		case "roster":
 			h.roster(ctx, rep)
 		case "reconcile":
-			rep("The seat audit is not available in this version yet.")
+			h.openReconcile(ctx, cmd)
 		}
 	case "help":
 		rep(usage, section(usage))
@@ -205,7 +205,7 @@ func (h *Handler) roster(ctx context.Context, rep func(string, ...slack.Block)) 
 		return
 	}
 	if len(grants) == 0 {
-		rep("Nobody holds UXPin access according to the ledger yet.")
+		rep("Nobody holds UXPin access according to the ledger yet.\n" + h.lastReconciled(ctx))
 		return
 	}
 	counts := map[access.Role]int{}
@@ -215,6 +215,7 @@ func (h *Handler) roster(ctx context.Context, rep func(string, ...slack.Block)) 
 		lines = append(lines, fmt.Sprintf("• %s (%s): *%s* since %s, %s", esc(g.Email), user(g.UserID), g.Role.Label(), formatDate(g.Since), g.RequestID))
 	}
 	head := fmt.Sprintf("*UXPin roster*: %d people (%d Admin, %d Editor, %d Viewer)", len(grants), counts[access.RoleAdmin], counts[access.RoleEditor], counts[access.RoleViewer])
+	head += "\n" + h.lastReconciled(ctx)
 	blocks := []slack.Block{section(head)}
 	blocks = append(blocks, chunkLines(lines, maxMsgBlocks-2)...)
 	text := strings.ReplaceAll(head, "*", "") + "\n" + strings.ReplaceAll(strings.Join(lines, "\n"), "*", "")
@@ -245,4 +246,16 @@ func chunkLines(lines []string, maxBlocks int) []slack.Block {
 		blocks = append(blocks, section(cur.String()))
 	}
 	return blocks
+}
+
+// lastReconciled says when the ledger was last checked against UXPin.
+func (h *Handler) lastReconciled(ctx context.Context) string {
+	rec, err := h.svc.LastReconciliation(ctx)
+	if err != nil || rec == nil {
+		return "The ledger has never been reconciled with UXPin's Team Members list: run `/uxpin-access reconcile`."
+	}
+	c := rec.Audit.Counts()
+	return fmt.Sprintf("Last reconciled with UXPin on %s by %s (%s): %d leavers still seated, %d unknown seats, %d role drift, %d missing.",
+		rec.Time.UTC().Format("2006-01-02 15:04 UTC"), user(rec.Actor), rec.ID,
+		c[access.FindingLeaver], c[access.FindingUnknown], c[access.FindingRoleDrift], c[access.FindingMissing])
 }

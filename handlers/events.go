@@ -32,6 +32,10 @@ func (h *Handler) Event(ctx context.Context, ev slackevents.EventsAPIEvent, retr
 			return
 		}
 		h.offboard(ctx, p, "their Slack account was deactivated")
+	case *slackevents.MessageEvent:
+		if e.SubType == "file_share" {
+			h.fileShared(ctx, e)
+		}
 	default:
 		h.log.Debug("event ignored", "type", ev.InnerEvent.Type)
 	}

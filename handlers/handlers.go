@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -42,6 +43,10 @@ type Options struct {
 	// Homes remembers who opened the Home tab, so that only their tabs are
 	// refreshed when something changes; nil refreshes nobody's.
 	Homes HomeViewers
+	// The seat audit's parts; nil leaves it unavailable.
+	AuditAPI  AuditAPI
+	Workspace Workspace
+	Drafts    AuditDrafts
 }
 
 // HomeViewers records who has opened the App Home tab.
@@ -59,6 +64,10 @@ type Handler struct {
 	http          *http.Client
 	responseHosts []string
 	homes         HomeViewers
+	auditAPI      AuditAPI
+	workspace     Workspace
+	drafts        AuditDrafts
+	bg            sync.WaitGroup
 }
 
 // New returns a Handler.
@@ -67,7 +76,8 @@ func New(svc *access.Service, api SlackAPI, dir Directory, log *slog.Logger, opt
 	if hc == nil {
 		hc = &http.Client{Timeout: 10 * time.Second}
 	}
-	return &Handler{svc: svc, api: api, dir: dir, log: log, http: hc, responseHosts: opts.ResponseHosts, homes: opts.Homes}
+	return &Handler{svc: svc, api: api, dir: dir, log: log, http: hc, responseHosts: opts.ResponseHosts, homes: opts.Homes,
+		auditAPI: opts.AuditAPI, workspace: opts.Workspace, drafts: opts.Drafts}
 }
 
 // ResponseHostsFor returns the response_url hosts to trust for a Web API base

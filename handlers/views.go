@@ -24,6 +24,10 @@ func (h *Handler) ViewSubmission(ctx context.Context, cb slack.InteractionCallba
 		return h.submitReason(ctx, cb, func(id, actor, reason string) (*access.Request, error) {
 			return h.svc.Fail(ctx, id, actor, reason)
 		})
+	case CallbackReconcile:
+		return h.submitReconcile(ctx, cb)
+	case CallbackAdopt:
+		return h.submitAdopt(ctx, cb)
 	case CallbackReopen:
 		return h.submitReason(ctx, cb, func(id, actor, reason string) (*access.Request, error) {
 			return h.svc.Reopen(ctx, id, actor, reason)

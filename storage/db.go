@@ -57,17 +57,21 @@ var (
 	bucketSchedule    = []byte("idx_schedule")    // u64(unix nanos) u64(seq) kind → nil, every armed timer
 	bucketHomes       = []byte("home_viewers")    // Slack user ID → time the Home tab was first opened
 	bucketIMs         = []byte("im_channels")     // Slack user ID → ID of the app's DM channel with them
+	bucketAudits      = []byte("reconciliations") // u64(seq) → JSON access.Reconciliation
+	bucketDrafts      = []byte("drafts")          // draft ID → JSON Draft, pasted parts of a seat audit
 
 	allBuckets = [][]byte{
 		bucketMeta, bucketRequests, bucketAudit, bucketOutbox, bucketDeadLetters,
 		bucketMessages, bucketLedger, bucketByRequester, bucketPending,
 		bucketOpenTarget, bucketTasks, bucketLedgerUser, bucketSchedule, bucketHomes, bucketIMs,
+		bucketAudits, bucketDrafts,
 	}
 
 	keySchemaVersion = []byte("schema_version")
-	keySeatsCounted  = []byte("seats_counted") // set once the seat counters below exist
-	keySeatPrefix    = "seats:"                // + role → u64 ledger entries with that role
-	keyCountPrefix   = "count:" // + state → u64 number of requests in that state
+	keySeatsCounted  = []byte("seats_counted")       // set once the seat counters below exist
+	keySeatPrefix    = "seats:"                      // + role → u64 ledger entries with that role
+	keyLastAudit     = []byte("last_reconciliation") // u64 seq of the latest reconciliation
+	keyCountPrefix   = "count:"                      // + state → u64 number of requests in that state
 )
 
 // Options configure Open.

@@ -551,14 +551,9 @@ func (db *DB) SeatCounts(ctx context.Context) (map[access.Role]int, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	out := map[access.Role]int{}
+	var out map[access.Role]int
 	err := db.view(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
-		for _, r := range access.Roles {
-			if v := meta.Get([]byte(keySeatPrefix + string(r))); len(v) == 8 {
-				out[r] = int(binary.BigEndian.Uint64(v))
-			}
-		}
+		out = seatCounts(tx)
 		return nil
 	})
 	return out, err

@@ -150,3 +150,53 @@ func (db *DB) OpenTaskStats(ctx context.Context) (int, time.Time, error) {
 	})
 	return n, oldest, err
 }
+
+// SeatCounts returns the ledger's entries per role, inside a write.
+func (t boltTx) SeatCounts() (map[access.Role]int, error) { return seatCounts(t.tx), nil }
+
+// CommittedSeats returns, per role, approved grants and role changes whose
+// task is still open, inside a write.
+func (t boltTx) CommittedSeats() (map[access.Role]int, error) { return committedSeats(t.tx) }
+
+// CommittedSeats returns, per role, approved grants and role changes whose
+// task is still open: seats about to be used.
+func (db *DB) CommittedSeats(ctx context.Context) (map[access.Role]int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out map[access.Role]int
+	err := db.view(func(tx *bolt.Tx) (err error) {
+		out, err = committedSeats(tx)
+		return err
+	})
+	return out, err
+}
+
+func committedSeats(tx *bolt.Tx) (map[access.Role]int, error) {
+	out := map[access.Role]int{}
+	c := tx.Bucket(bucketTasks).Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		r, err := getRequest(tx, suffixSeq(k, len(k)-8))
+		if err != nil {
+			return nil, err
+		}
+		if r == nil {
+			continue
+		}
+		if r.Action == access.ActionGrant || (r.Action == access.ActionChange && r.Role != r.CurrentRole) {
+			out[r.Role]++
+		}
+	}
+	return out, nil
+}
+
+func seatCounts(tx *bolt.Tx) map[access.Role]int {
+	out := map[access.Role]int{}
+	meta := tx.Bucket(bucketMeta)
+	for _, r := range access.Roles {
+		if v := meta.Get([]byte(keySeatPrefix + string(r))); len(v) == 8 {
+			out[r] = int(binary.BigEndian.Uint64(v))
+		}
+	}
+	return out
+}

@@ -96,7 +96,10 @@ func fmtMS(v float64) string {
 	case v >= 1:
 		return fmt.Sprintf("%.2f ms", v)
 	}
-	return fmt.Sprintf("%.3f ms", v)
+	if v >= 0.1 {
+		return fmt.Sprintf("%.3f ms", v)
+	}
+	return fmt.Sprintf("%.0f µs", v*1000)
 }
 
 // print writes the table.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -85,6 +86,7 @@ type stack struct {
 	Handler *handlers.Handler
 	Bot     *bot.Bot
 	Worker  *delivery.Worker
+	acks    *ackRecorder
 
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -114,7 +116,8 @@ func openStack(f *fakeslack.Server, c stackConfig) (*stack, error) {
 		Homes:         db,
 	})
 	s.Bot = bot.New(s.API, s.Handler, c.Log)
-	s.Bot.Observe(s.Metrics)
+	s.acks = &ackRecorder{Metrics: s.Metrics}
+	s.Bot.Observe(s.acks)
 	opts := c.Delivery
 	opts.Home = s.Handler
 	opts.Observer = s.Metrics
@@ -187,6 +190,39 @@ func (s *stack) waitOutboxEmpty(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// ackRecorder passes the bot's envelope timings on to its metrics and, while
+// recording, keeps the receipt-to-ack times of envelopes acked at once.
+type ackRecorder struct {
+	*ops.Metrics
+	mu        sync.Mutex
+	recording bool
+	acks      latencies
+}
+
+func (a *ackRecorder) ObserveAck(kind string, d time.Duration) {
+	a.Metrics.ObserveAck(kind, d)
+	if strings.HasSuffix(kind, "view_submission") {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.recording {
+		a.acks.add(d)
+	}
+}
+
+func (a *ackRecorder) record(on bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.recording = on
+}
+
+func (a *ackRecorder) recorded() latencies {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return latencies{d: slices.Clone(a.acks.d)}
 }
 
 // posted is a message the bot posted, as the watcher saw it.

@@ -77,10 +77,15 @@ func (m *Main) Open() error {
 		AuditChannel:     c.AuditChannel,
 		ReminderInterval: c.ReminderInterval,
 		EscalateAfter:    c.EscalateAfter,
+		SeatsEditor:      c.SeatsEditor,
+		SeatsAdmin:       c.SeatsAdmin,
 	}, m.Now)
 	m.Handlers = handlers.New(m.Service, m.API, dir, m.Log, handlers.Options{
 		ResponseHosts: handlers.ResponseHostsFor(c.APIURL),
 		Homes:         db,
+		AuditAPI:      m.API,
+		Workspace:     dir,
+		Drafts:        db,
 	})
 	m.Bot = bot.New(m.API, m.Handlers, m.Log)
 	m.Bot.Observe(m.Metrics)
@@ -90,7 +95,7 @@ func (m *Main) Open() error {
 	if m.Delivery.Now == nil {
 		m.Delivery.Now = m.Now
 	}
-	m.Worker = delivery.New(db, m.API, handlers.Render, m.Log, m.Delivery)
+	m.Worker = delivery.New(db, m.API, m.Handlers.Render, m.Log, m.Delivery)
 	return nil
 }
 
@@ -147,6 +152,7 @@ func (m *Main) Run(ctx context.Context) error {
 	wg.Go(func() { m.Handlers.RunLeaverSweep(wctx, time.Minute, 24*time.Hour) })
 
 	err = m.Bot.Run(ctx, drainTimeout)
+	m.Handlers.Wait() // a seat audit in progress finishes and sends its report
 	if errors.Is(err, bot.ErrAuth) {
 		err = fmt.Errorf("SLACK_APP_TOKEN: %w", err)
 	}

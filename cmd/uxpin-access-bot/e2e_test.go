@@ -376,7 +376,6 @@ func TestSlashSubcommands(t *testing.T) {
 		{uAlice, "pending", []string{"for UXPin access approvers and admins"}},
 		{uAlice, "roster", []string{"for UXPin access approvers and admins"}},
 		{uErin, "roster", []string{"Nobody holds UXPin access"}},
-		{uCarol, "reconcile", []string{"seat audit"}},
 		{uAlice, "reconcile", []string{"for UXPin access approvers and admins"}},
 		{uAlice, "help", []string{"/uxpin-access offboard", "/uxpin-access status"}},
 		{uAlice, "frobnicate now", []string{"didn't understand `frobnicate now`", "/uxpin-access status"}},

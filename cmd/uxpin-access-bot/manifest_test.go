@@ -238,14 +238,14 @@ func TestManifestContent(t *testing.T) {
 	}
 
 	for _, scope := range []string{
-		"commands", "chat:write", "im:write", "im:history", "channels:history", "groups:history",
+		"commands", "chat:write", "im:write", "im:history", "channels:history", "groups:history", "files:read", "files:write",
 		"users:read", "users:read.email", "usergroups:read",
 	} {
 		if !slices.Contains(m.OAuthConfig.Scopes.Bot, scope) {
 			t.Errorf("oauth_config.scopes.bot = %v; want it to contain %q", m.OAuthConfig.Scopes.Bot, scope)
 		}
 	}
-	for _, event := range []string{"app_home_opened", "user_change"} {
+	for _, event := range []string{"app_home_opened", "user_change", "message.im"} {
 		if !slices.Contains(m.Settings.EventSubscriptions.BotEvents, event) {
 			t.Errorf("settings.event_subscriptions.bot_events = %v; want it to contain %q", m.Settings.EventSubscriptions.BotEvents, event)
 		}

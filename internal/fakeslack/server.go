@@ -83,6 +83,8 @@ type Options struct {
 
 // Server is a fake Slack workspace. All methods are safe for concurrent use.
 type Server struct {
+	files fileStore // files shared with and uploaded by the bot; see files.go
+
 	opts   Options
 	hs     *httptest.Server
 	apiURL string
@@ -190,6 +192,8 @@ func New(opts Options) *Server {
 	mux.HandleFunc("/api/", s.handleAPI)
 	mux.HandleFunc("/link/", s.handleLink)
 	mux.HandleFunc("/response/", s.handleResponseURL)
+	mux.HandleFunc("/upload/", s.handleUpload)
+	mux.HandleFunc("/files-pri/", s.handleFileDownload)
 
 	hs := httptest.NewUnstartedServer(mux)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
