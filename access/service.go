@@ -330,21 +330,23 @@ func (s *Service) DecideWith(ctx context.Context, id, actor string, approve bool
 			fx.Notices = append(fx.Notices, s.auditNotice(r)...)
 			return fx, nil
 		}
+		// detail is local: storage may run this function more than once.
+		detail := reason
 		if opt.AsRole != "" && opt.AsRole != r.Role {
 			if r.Action == ActionRemove || !opt.AsRole.Valid() {
 				return Effects{}, Errorf(EINVALID, "%s can't be approved with another role.", r.ID)
 			}
-			reason = fmt.Sprintf("approved as %s instead of %s", opt.AsRole.Label(), r.Role.Label())
+			detail = fmt.Sprintf("approved as %s instead of %s", opt.AsRole.Label(), r.Role.Label())
 			r.Role = opt.AsRole
 		}
 		if err := s.checkBudget(tx, r, opt.OverBudget); err != nil {
 			return Effects{}, err
 		}
 		if opt.OverBudget {
-			reason = strings.TrimSpace(reason + " (past the seat budget, confirmed)")
+			detail = strings.TrimSpace(detail + " (past the seat budget, confirmed)")
 		}
 		r.State = StateApproved
-		fx.Events = append(fx.Events, s.event(r, actor, StatePending, StateApproved, reason))
+		fx.Events = append(fx.Events, s.event(r, actor, StatePending, StateApproved, detail))
 		if err := s.assign(tx, r, now, &fx); err != nil {
 			return Effects{}, err
 		}

@@ -92,10 +92,7 @@ func (h *Handler) SlashCommand(ctx context.Context, cmd slack.SlashCommand) {
 }
 
 func (h *Handler) privileged(ctx context.Context, user string) bool {
-	if h.svc.IsAdmin(user) {
-		return true
-	}
-	ok, err := h.svc.IsApprover(ctx, user)
+	ok, err := h.svc.Privileged(ctx, user)
 	if err != nil {
 		h.log.Error("approver check failed", "user", user, "err", err)
 	}

@@ -22,7 +22,14 @@ const (
 	seedPeople     = 5000
 	seedSeats      = 1000
 	seedOpenWindow = 1000 // every other one of the newest 1,000 is open
+	// statusRequests is how many requests statusUser made, spread over the
+	// history whatever its length, so that `status` lists a full page (15)
+	// at every size and the sizes compare like with like.
+	statusRequests = 40
 )
+
+// statusUser is the person whose `status` is timed.
+var statusUser = seedPerson(seedPeople)
 
 // seedPerson is the i-th person of the seeded workspace.
 func seedPerson(i int) string { return fmt.Sprintf("UPPL%06d", i) }
@@ -37,7 +44,7 @@ func mix(i, salt, n int) int {
 	return int(x % uint64(n))
 }
 
-// seedRequest fills request i of n: most are closed (fulfilled, denied,
+// seedRequest fills request i of n (n at least statusRequests): most are closed (fulfilled, denied,
 // cancelled, failed); of the newest seedOpenWindow, every other one is open,
 // three in five of those pending and the rest approved and assigned. Every
 // fulfilled request, and each of the first seedSeats, records its target in
@@ -47,6 +54,9 @@ func seedRequest(r *access.Request, i, n int, base time.Time, step time.Duration
 	at := base.Add(time.Duration(i) * step)
 	r.Action = access.ActionGrant
 	r.Requester = seedPerson(mix(i, 1, seedPeople))
+	if i%(n/statusRequests) == 1 {
+		r.Requester = statusUser
+	}
 	r.Role = []access.Role{access.RoleViewer, access.RoleEditor, access.RoleEditor, access.RoleAdmin}[mix(i, 2, 4)]
 	r.Justification = "Seeded request: needs UXPin for the design system work of the quarter."
 	r.Approvers = approvers
@@ -186,7 +196,6 @@ func benchQueries(ctx context.Context, cfg benchConfig, rep *Report, n int, runs
 	}
 	startup := time.Since(start)
 
-	statusUser := seedPerson(mix(n-1, 1, seedPeople)) // made the newest request
 	viewer := approvers[0]
 	queries := []struct {
 		name string
