@@ -31,6 +31,7 @@ func callCounts(f *fakeslack.Server) map[string]int {
 	for _, m := range webAPIMethods {
 		out[m] = f.Calls(m)
 	}
+	out["response_url"] = f.Calls("response_url")
 	return out
 }
 

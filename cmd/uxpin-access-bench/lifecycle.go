@@ -416,6 +416,7 @@ func benchLifecycles(ctx context.Context, cfg benchConfig, rep *Report) (lifecyc
 		return nil
 	}
 
+	calls0 := callCounts(f)
 	commits0 := st.DB.Commits()
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -460,6 +461,18 @@ func benchLifecycles(ctx context.Context, cfg benchConfig, rep *Report) (lifecyc
 	rep.num(sec, fmt.Sprintf("lifecycles/s (%d by %d concurrent requesters)", total, workers), res.perSecond, "1/s",
 		fmt.Sprintf("%.0f /s", res.perSecond), "≥ 300 /s", ptr(res.perSecond >= 300))
 	rep.num(sec, "bbolt commits per lifecycle", res.commitsPerLifecyle, "", fmt.Sprintf("%.1f", res.commitsPerLifecyle), "", nil)
+	calls1 := callCounts(f)
+	var perMethod []string
+	all := 0
+	for _, m := range webAPIMethods {
+		if c := calls1[m] - calls0[m]; c > 0 {
+			all += c
+			perMethod = append(perMethod, fmt.Sprintf("%s %.1f", m, float64(c)/float64(total)))
+		}
+	}
+	all += f.Calls("response_url") - calls0["response_url"]
+	rep.num(sec, "Web API calls per lifecycle", float64(all)/float64(total), "", fmt.Sprintf("%.1f", float64(all)/float64(total)), "", nil)
+	rep.note("lifecycles: Web API calls per lifecycle by method: %s", strings.Join(perMethod, ", "))
 	rep.ms(sec, "one lifecycle, slash to target's DM: p50", lat.pct(50), 0)
 	rep.ms(sec, "one lifecycle: p99", lat.pct(99), 0)
 	rep.ms(sec, "slash command to modal open: p99", toModal.pct(99), 3*time.Second)

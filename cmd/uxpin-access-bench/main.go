@@ -127,9 +127,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		sizes = []int{1_000, 10_000}
 	}
 	cfg.smallSize = sizes[0]
+	runs := 1000 // per query and size
+	if cfg.small {
+		runs = 200
+	}
 	for _, n := range sizes {
 		phase("4", fmt.Sprintf("queries with %s stored", fmtCount(n)), func() error {
-			q, err := benchQueries(ctx, cfg, rep, n, 200)
+			q, err := benchQueries(ctx, cfg, rep, n, runs)
 			if n == sizes[0] {
 				cfg.smallQueries = q
 			}

@@ -227,19 +227,24 @@ func benchQueries(ctx context.Context, cfg benchConfig, rep *Report, n int, runs
 			return err
 		}},
 	}
-	out := map[string]queryTimes{}
-	for _, q := range queries {
-		var l latencies
-		for i := range runs + 20 {
+	// Round robin, so that background work (the worker, the scheduler, GC)
+	// falls on every query alike; the first rounds warm the cache.
+	const warmup = 20
+	lats := make([]latencies, len(queries))
+	for i := range runs + warmup {
+		for k, q := range queries {
 			t := time.Now()
 			if err := q.fn(); err != nil {
 				return nil, fmt.Errorf("%s at %d: %w", q.name, n, err)
 			}
-			if i >= 20 { // the first runs warm the cache
-				l.add(time.Since(t))
+			if i >= warmup {
+				lats[k].add(time.Since(t))
 			}
 		}
-		out[q.name] = queryTimes{l.pct(50), l.pct(99)}
+	}
+	out := map[string]queryTimes{}
+	for k, q := range queries {
+		out[q.name] = queryTimes{lats[k].pct(50), lats[k].pct(99)}
 	}
 	hwm := vmHWM()
 	size := fileSize(path)

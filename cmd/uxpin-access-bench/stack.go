@@ -114,6 +114,9 @@ func openStack(f *fakeslack.Server, c stackConfig) (*stack, error) {
 	s.Handler = handlers.New(s.Service, s.API, dir, c.Log, handlers.Options{
 		ResponseHosts: handlers.ResponseHostsFor(f.APIURL()),
 		Homes:         db,
+		AuditAPI:      s.API,
+		Workspace:     dir,
+		Drafts:        db,
 	})
 	s.Bot = bot.New(s.API, s.Handler, c.Log)
 	s.acks = &ackRecorder{Metrics: s.Metrics}
@@ -121,7 +124,7 @@ func openStack(f *fakeslack.Server, c stackConfig) (*stack, error) {
 	opts := c.Delivery
 	opts.Home = s.Handler
 	opts.Observer = s.Metrics
-	s.Worker = delivery.New(db, s.API, handlers.Render, c.Log, opts)
+	s.Worker = delivery.New(db, s.API, s.Handler.Render, c.Log, opts)
 	return s, nil
 }
 
@@ -143,6 +146,7 @@ func (s *stack) start() error {
 	s.wg.Go(func() { s.Service.RunScheduler(wctx, time.Second, func(error) {}) })
 	go func() {
 		err := s.Bot.Run(ctx, drainTimeout)
+		s.Handler.Wait()
 		stopWorker()
 		s.botDone <- err
 	}()
