@@ -44,8 +44,12 @@ func (s *Service) budget(seats, committed map[Role]int, role Role) SeatBudget {
 	return SeatBudget{Role: role, Used: seats[role], Committed: committed[role], Purchased: s.purchased(role)}
 }
 
-// Budget returns how the purchased seats of role stand now.
+// Budget returns how the purchased seats of role stand now; for a role
+// without a budget it reads nothing.
 func (s *Service) Budget(ctx context.Context, role Role) (SeatBudget, error) {
+	if s.purchased(role) == 0 {
+		return SeatBudget{Role: role}, nil
+	}
 	seats, err := s.store.SeatCounts(ctx)
 	if err != nil {
 		return SeatBudget{}, err

@@ -173,15 +173,27 @@ func (w *Worker) drain(ctx context.Context, asOf time.Time) {
 		}
 		var order []string
 		groups := map[string][]access.Notice{}
+		// A Home tab shows current state, so of several refreshes owed to
+		// one user only the last need run; the others are settled by it.
+		homes := map[string][]access.Notice{}
 		for _, n := range due {
 			if seen[n.ID] {
 				continue // failed once in this pass; its retry waits for the timer
 			}
 			seen[n.ID] = true
+			if n.Kind == access.NoticeHome {
+				homes[n.To] = append(homes[n.To], n)
+				continue
+			}
 			if _, ok := groups[n.RequestID]; !ok {
 				order = append(order, n.RequestID)
 			}
 			groups[n.RequestID] = append(groups[n.RequestID], n)
+		}
+		for user, ns := range homes {
+			key := "home:" + user
+			order = append(order, key)
+			groups[key] = ns
 		}
 		if len(order) == 0 {
 			return
@@ -192,6 +204,10 @@ func (w *Worker) drain(ctx context.Context, asOf time.Time) {
 			lanes <- struct{}{}
 			wg.Go(func() {
 				defer func() { <-lanes }()
+				if ns := groups[id]; ns[0].Kind == access.NoticeHome {
+					w.refreshHome(ctx, ns)
+					return
+				}
 				for _, n := range groups[id] {
 					if ctx.Err() != nil {
 						return
@@ -218,12 +234,8 @@ func (w *Worker) deliver(ctx context.Context, n access.Notice) {
 	case n.Kind.IsUpdate():
 		err = w.updateAll(ctx, n, r, n.Kind.UpdatedKind())
 	case n.Kind == access.NoticeHome:
-		if w.opts.Home != nil {
-			err = w.opts.Home.RefreshHome(ctx, n.To)
-		}
-		if err == nil {
-			err = w.markUpdated(ctx, n)
-		}
+		w.refreshHome(ctx, []access.Notice{n})
+		return
 	default:
 		err = w.post(ctx, n, r)
 	}
@@ -272,6 +284,10 @@ func (w *Worker) post(ctx context.Context, n access.Notice, r *access.Request) e
 		opts = append(opts, slack.MsgOptionTS(thread))
 	}
 	key := postKey(n.To)
+	// One post at a time per channel: a late timer on a busy machine must
+	// not let two paced posts reach Slack together.
+	unlock := w.pacer.serialize(key)
+	defer unlock()
 	if err := w.pacer.wait(ctx, key); err != nil {
 		return err
 	}
@@ -300,6 +316,7 @@ func (w *Worker) post(ctx context.Context, n access.Notice, r *access.Request) e
 
 // paced tells the pacer how a call on key went.
 func (w *Worker) paced(key string, err error) {
+	w.pacer.done(key)
 	if rl, ok := errors.AsType[*slack.RateLimitedError](err); ok {
 		w.pacer.throttled(key, rl.RetryAfter)
 		return
@@ -408,6 +425,31 @@ func (w *Worker) update(ctx context.Context, ref access.MessageRef, n access.Not
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	w.paced(keyTier3, err)
 	return err
+}
+
+// refreshHome republishes one user's Home tab once for all of ns.
+func (w *Worker) refreshHome(ctx context.Context, ns []access.Notice) {
+	last := ns[len(ns)-1]
+	if w.opts.Home != nil {
+		if err := w.pacer.wait(ctx, keyTier4); err != nil {
+			return
+		}
+		err := w.opts.Home.RefreshHome(ctx, last.To)
+		w.paced(keyTier4, err)
+		if err != nil {
+			if permanent(err) {
+				w.abandon(ctx, last, slackCode(err))
+			} else {
+				w.retry(ctx, last, err)
+			}
+			ns = ns[:len(ns)-1]
+		}
+	}
+	for _, n := range ns {
+		if err := w.markUpdated(ctx, n); err != nil {
+			w.log.Error("outbox: mark failed", "notice", n.ID, "err", err)
+		}
+	}
 }
 
 func (w *Worker) markUpdated(ctx context.Context, n access.Notice) error {

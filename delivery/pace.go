@@ -49,6 +49,9 @@ const (
 
 func postKey(channel string) string { return "post:" + channel }
 
+// headroom is the share of a published rate the pacer uses.
+const headroom = 0.95
+
 // bucket is a token bucket that also learns: a 429 blocks it for the
 // Retry-After Slack gave and lowers its rate, and successes win the rate
 // back a little at a time, up to the configured one.
@@ -57,6 +60,10 @@ type bucket struct {
 	tokens           float64
 	last             time.Time
 	blockedUntil     time.Time
+	// lastDone is when the previous call on this key was answered. Slack
+	// counts arrivals, and a call can arrive late; so once the bucket is
+	// empty the next call also waits a full interval after that answer.
+	lastDone time.Time
 }
 
 func (b *bucket) refill(now time.Time) {
@@ -74,6 +81,11 @@ func (b *bucket) reserve(now time.Time) time.Duration {
 	var wait time.Duration
 	if b.tokens < 0 {
 		wait = time.Duration(-b.tokens / b.rate * float64(time.Second))
+	}
+	if b.tokens < 0 && !b.lastDone.IsZero() {
+		if d := b.lastDone.Add(time.Duration(float64(time.Second) / b.rate)).Sub(now); d > wait {
+			wait = d
+		}
 	}
 	if d := b.blockedUntil.Sub(now); d > wait {
 		wait = d
@@ -110,10 +122,27 @@ type pacer struct {
 	now     func() time.Time
 	limits  Limits
 	buckets map[string]*bucket
+	lanes   map[string]*sync.Mutex // one in-flight call per channel
+}
+
+// serialize holds key's lane until the returned func is called.
+func (p *pacer) serialize(key string) func() {
+	if p.limits.Off {
+		return func() {}
+	}
+	p.mu.Lock()
+	l, ok := p.lanes[key]
+	if !ok {
+		l = &sync.Mutex{}
+		p.lanes[key] = l
+	}
+	p.mu.Unlock()
+	l.Lock()
+	return l.Unlock
 }
 
 func newPacer(l Limits, now func() time.Time) *pacer {
-	return &pacer{now: now, limits: l.withDefaults(), buckets: map[string]*bucket{}}
+	return &pacer{now: now, limits: l.withDefaults(), buckets: map[string]*bucket{}, lanes: map[string]*sync.Mutex{}}
 }
 
 func (p *pacer) bucketLocked(key string) *bucket {
@@ -130,6 +159,9 @@ func (p *pacer) bucketLocked(key string) *bucket {
 	default:
 		rate, burst = p.limits.PostPerChannel, float64(p.limits.PostBurst)
 	}
+	// Aim a little under the published rate: Slack measures arrivals, and
+	// network jitter can bring two well-spaced sends closer together.
+	rate *= headroom
 	b = &bucket{max: rate, rate: rate, burst: burst, tokens: burst, last: p.now()}
 	p.buckets[key] = b
 	return b
@@ -169,6 +201,16 @@ func (p *pacer) throttled(key string, retryAfter time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.bucketLocked(key).throttled(p.now(), retryAfter)
+}
+
+// done records that a call on key was answered, however it went.
+func (p *pacer) done(key string) {
+	if p.limits.Off {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.bucketLocked(key).lastDone = p.now()
 }
 
 // succeeded records a call on key that went through.

@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -91,6 +92,13 @@ type DB struct {
 	wake    chan struct{}
 	commits atomic.Uint64
 	lastTx  *bolt.Tx // the last write transaction seen by count
+
+	// The roster is read far more often than the ledger changes: it is
+	// cached, keyed by a generation that every ledger commit moves on.
+	ledgerGen atomic.Uint64
+	rosterMu  sync.Mutex
+	roster    []access.Grant
+	rosterGen uint64
 }
 
 // Open opens the database at path, creating the file (mode 0600) and its
@@ -119,6 +127,7 @@ func Open(path string, opts Options) (*DB, error) {
 	// the wait for company short, since a view submission's ack waits on it.
 	b.MaxBatchDelay = 2 * time.Millisecond
 	db := &DB{bolt: b, now: opts.Now, wake: make(chan struct{}, 1)}
+	db.ledgerGen.Store(1) // the cache starts empty, at generation 0
 	if db.now == nil {
 		db.now = time.Now
 	}

@@ -150,6 +150,9 @@ func (db *DB) save(tx *bolt.Tx, seq uint64, old, r *access.Request, fx access.Ef
 			return fmt.Errorf("outbox: %w", err)
 		}
 	}
+	if fx.Revoke != "" || fx.Grant != nil {
+		tx.OnCommit(func() { db.ledgerGen.Add(1) })
+	}
 	if fx.Revoke != "" {
 		if err := revoke(tx, fx.Revoke); err != nil {
 			return fmt.Errorf("ledger: %w", err)
@@ -559,11 +562,20 @@ func (db *DB) SeatCounts(ctx context.Context) (map[access.Role]int, error) {
 	return out, err
 }
 
-// Roster returns the ledger ordered by lower-cased email.
+// Roster returns the ledger ordered by lower-cased email. It is served from
+// a cache that any ledger change invalidates; callers get their own copy.
 func (db *DB) Roster(ctx context.Context) ([]access.Grant, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	gen := db.ledgerGen.Load()
+	db.rosterMu.Lock()
+	if db.rosterGen == gen {
+		out := slices.Clone(db.roster)
+		db.rosterMu.Unlock()
+		return out, nil
+	}
+	db.rosterMu.Unlock()
 	var out []access.Grant
 	err := db.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketLedger).ForEach(func(k, v []byte) error {
@@ -576,8 +588,13 @@ func (db *DB) Roster(ctx context.Context) ([]access.Grant, error) {
 		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("roster: %w", err)
+		return nil, fmt.Errorf("read roster: %w", err)
 	}
+	db.rosterMu.Lock()
+	if gen >= db.rosterGen {
+		db.roster, db.rosterGen = slices.Clone(out), gen
+	}
+	db.rosterMu.Unlock()
 	return out, nil
 }
 

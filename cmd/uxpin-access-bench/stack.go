@@ -101,7 +101,9 @@ func openStack(f *fakeslack.Server, c stackConfig) (*stack, error) {
 	}
 	s := &stack{fake: f, DB: db}
 	s.Metrics = ops.NewMetrics(db, nil)
-	s.watch = newWatcher(s.Metrics.Transport(nil), f)
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	base.MaxIdleConnsPerHost = 64 // as the bot's wiring does
+	s.watch = newWatcher(s.Metrics.Transport(base), f)
 	hc := &http.Client{Transport: s.watch, Timeout: 30 * time.Second}
 	s.API = slack.New(benchBotToken, slack.OptionAppLevelToken(benchAppToken), slack.OptionAPIURL(f.APIURL()), slack.OptionHTTPClient(hc))
 	dir := bot.NewDirectory(s.API, c.Approvers, nil, 5*time.Minute)
