@@ -27,7 +27,9 @@ const MetadataEventType = "uxpin_access_notice"
 
 // Store is the outbox as the worker needs it.
 type Store interface {
-	DueNotices(ctx context.Context, now time.Time, limit int) ([]access.Notice, error)
+	// DueNoticesExcept returns up to limit notices due at now, passing
+	// over (without reading) those skip reports.
+	DueNoticesExcept(ctx context.Context, now time.Time, limit int, skip func(id uint64) bool) ([]access.Notice, error)
 	NextDue(ctx context.Context) (time.Time, bool, error)
 	MarkSent(ctx context.Context, id uint64, ref *access.MessageRef) error
 	Reschedule(ctx context.Context, id uint64, attempts int, next time.Time, lastErr string) error
@@ -118,7 +120,7 @@ func New(store Store, api SlackAPI, render Renderer, log *slog.Logger, opts Opti
 		opts.CallTimeout = 15 * time.Second
 	}
 	if opts.Lanes <= 0 {
-		opts.Lanes = 32
+		opts.Lanes = 128
 	}
 	return &Worker{store: store, api: api, render: render, log: log, opts: opts,
 		pacer: newPacer(opts.Limits, opts.Now),
@@ -157,66 +159,107 @@ func (w *Worker) Drain(ctx context.Context) { w.drain(ctx, time.Time{}) }
 // drain delivers the notices due at asOf (zero: now), each at most once per
 // call. Notices are grouped by request: a request's notices go out in order
 // (a card before its update), different requests' in parallel lanes, and the
-// pacer keeps each channel and method within Slack's limits.
+// pacer keeps each channel and method within Slack's limits. Lanes are kept
+// busy: as one finishes, newly due notices are picked up without waiting for
+// the others.
 func (w *Worker) drain(ctx context.Context, asOf time.Time) {
-	const page = 1000
+	const page = 256
 	seen := map[uint64]bool{}
+	busy := map[string]bool{} // groups in flight, by request (or "home:"+user)
+	finished := make(chan string, w.opts.Lanes)
+	running := 0
+	defer func() {
+		for ; running > 0; running-- {
+			<-finished
+		}
+	}()
 	for ctx.Err() == nil {
 		now := asOf
 		if now.IsZero() {
 			now = w.opts.Now()
 		}
-		due, err := w.store.DueNotices(ctx, now, page)
+		due, err := w.store.DueNoticesExcept(ctx, now, page, func(id uint64) bool { return seen[id] })
 		if err != nil {
 			w.log.Error("outbox: read failed", "err", err)
 			return
 		}
 		var order []string
 		groups := map[string][]access.Notice{}
-		// A Home tab shows current state, so of several refreshes owed to
-		// one user only the last need run; the others are settled by it.
-		homes := map[string][]access.Notice{}
 		for _, n := range due {
 			if seen[n.ID] {
-				continue // failed once in this pass; its retry waits for the timer
+				continue // in flight, or failed once in this pass: its retry waits for the timer
 			}
-			seen[n.ID] = true
+			// A Home tab shows current state, so of several refreshes owed
+			// to one user only the last need run; it settles the others.
+			key := n.RequestID
 			if n.Kind == access.NoticeHome {
-				homes[n.To] = append(homes[n.To], n)
-				continue
+				key = "home:" + n.To
 			}
-			if _, ok := groups[n.RequestID]; !ok {
-				order = append(order, n.RequestID)
+			if busy[key] {
+				continue // after the group in flight, in order
 			}
-			groups[n.RequestID] = append(groups[n.RequestID], n)
+			if _, ok := groups[key]; !ok {
+				order = append(order, key)
+			}
+			groups[key] = append(groups[key], n)
 		}
-		for user, ns := range homes {
-			key := "home:" + user
-			order = append(order, key)
-			groups[key] = ns
+		for _, key := range order {
+			if running == w.opts.Lanes {
+				break
+			}
+			ns := groups[key]
+			for _, n := range ns {
+				seen[n.ID] = true
+			}
+			busy[key] = true
+			running++
+			go func() {
+				defer func() { finished <- key }()
+				w.deliverGroup(ctx, ns)
+			}()
 		}
-		if len(order) == 0 {
+		if running == 0 {
 			return
 		}
-		lanes := make(chan struct{}, w.opts.Lanes)
-		var wg sync.WaitGroup
-		for _, id := range order {
-			lanes <- struct{}{}
-			wg.Go(func() {
-				defer func() { <-lanes }()
-				if ns := groups[id]; ns[0].Kind == access.NoticeHome {
-					w.refreshHome(ctx, ns)
-					return
+		// Wait for lanes to free up before reading the outbox again: at
+		// least a quarter of them, or whatever finished within a short
+		// while, so that reading does not cost more than delivering.
+		wait := time.NewTimer(refetchDelay)
+		for freed := 0; running > 0 && freed < max(1, w.opts.Lanes/4); {
+			select {
+			case key := <-finished:
+				delete(busy, key)
+				running--
+				freed++
+			case <-wait.C:
+				if freed > 0 {
+					freed = w.opts.Lanes // enough: read again
 				}
-				for _, n := range groups[id] {
-					if ctx.Err() != nil {
-						return
-					}
-					w.deliver(ctx, n)
-				}
-			})
+				wait.Reset(refetchDelay)
+			case <-ctx.Done():
+				wait.Stop()
+				return
+			}
 		}
-		wg.Wait()
+		wait.Stop()
+	}
+}
+
+// refetchDelay bounds how long finished lanes wait for company before the
+// outbox is read again.
+const refetchDelay = 5 * time.Millisecond
+
+// deliverGroup delivers one request's notices in order.
+func (w *Worker) deliverGroup(ctx context.Context, ns []access.Notice) {
+	if ns[0].Kind == access.NoticeHome {
+		w.refreshHome(ctx, ns)
+		return
+	}
+	for _, n := range ns {
+		if ctx.Err() != nil {
+			return
+		}
+		w.deliver(ctx, n)
 	}
 }
 

@@ -60,12 +60,13 @@ var (
 	bucketIMs         = []byte("im_channels")     // Slack user ID → ID of the app's DM channel with them
 	bucketAudits      = []byte("reconciliations") // u64(seq) → JSON access.Reconciliation
 	bucketDrafts      = []byte("drafts")          // draft ID → JSON Draft, pasted parts of a seat audit
+	bucketOutboxDue   = []byte("idx_outbox_due")  // u64(next attempt, unix nanos; 0 = now) u64(id) → nil
 
 	allBuckets = [][]byte{
 		bucketMeta, bucketRequests, bucketAudit, bucketOutbox, bucketDeadLetters,
 		bucketMessages, bucketLedger, bucketByRequester, bucketPending,
 		bucketOpenTarget, bucketTasks, bucketLedgerUser, bucketSchedule, bucketHomes, bucketIMs,
-		bucketAudits, bucketDrafts,
+		bucketAudits, bucketDrafts, bucketOutboxDue,
 	}
 
 	keySchemaVersion = []byte("schema_version")
@@ -164,6 +165,9 @@ func (db *DB) init() error {
 	case binary.BigEndian.Uint64(v) < SchemaVersion:
 		// No older schema has ever been released; migrations go here.
 		return fmt.Errorf("unsupported schema version %d", binary.BigEndian.Uint64(v))
+	}
+	if err := indexOutbox(tx); err != nil {
+		return fmt.Errorf("index outbox: %w", err)
 	}
 	if meta.Get(keySeatsCounted) == nil {
 		if err := recountSeats(tx); err != nil {

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -17,24 +18,66 @@ import (
 // in the same transaction as the change. A notice leaves the outbox when it
 // is sent (MarkSent) or given up on (Abandon).
 
+// dueKey indexes notice n by when it is due (0 for at once), then ID.
+func dueKey(n access.Notice) []byte {
+	var at uint64
+	if !n.NextAttempt.IsZero() {
+		at = uint64(max(n.NextAttempt.UnixNano(), 1))
+	}
+	return binary.BigEndian.AppendUint64(u64(at), n.ID)
+}
+
+// indexOutbox builds the due index for an outbox written before it existed.
+func indexOutbox(tx *bolt.Tx) error {
+	due := tx.Bucket(bucketOutboxDue)
+	if k, _ := due.Cursor().First(); k != nil {
+		return nil
+	}
+	return tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
+		n, err := decodeNotice(k, v)
+		if err != nil {
+			return err
+		}
+		return due.Put(dueKey(n), nil)
+	})
+}
+
 // DueNotices returns up to limit queued notices whose NextAttempt is at or
-// before now (a zero NextAttempt is due at once), in ascending ID order. A
-// limit of zero or less means no limit.
+// before now (a zero NextAttempt is due at once), new ones in ID order first.
+// A limit of zero or less means no limit.
 func (db *DB) DueNotices(ctx context.Context, now time.Time, limit int) ([]access.Notice, error) {
+	return db.DueNoticesExcept(ctx, now, limit, nil)
+}
+
+// DueNoticesExcept is DueNotices passing over the notices skip reports
+// (those already in flight), without reading them: it walks the due index
+// and decodes only what it returns.
+func (db *DB) DueNoticesExcept(ctx context.Context, now time.Time, limit int, skip func(id uint64) bool) ([]access.Notice, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	end := uint64(max(now.UnixNano(), 1))
 	var out []access.Notice
 	err := db.view(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketOutbox).Cursor()
-		for k, v := c.First(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
-			n, err := decodeNotice(k, v)
+		outbox := tx.Bucket(bucketOutbox)
+		c := tx.Bucket(bucketOutboxDue).Cursor()
+		for k, _ := c.First(); len(k) == 16 && (limit <= 0 || len(out) < limit); k, _ = c.Next() {
+			if binary.BigEndian.Uint64(k[:8]) > end {
+				break
+			}
+			id := binary.BigEndian.Uint64(k[8:])
+			if skip != nil && skip(id) {
+				continue
+			}
+			v := outbox.Get(k[8:])
+			if v == nil {
+				continue
+			}
+			n, err := decodeNotice(k[8:], v)
 			if err != nil {
 				return err
 			}
-			if n.NextAttempt.IsZero() || !n.NextAttempt.After(now) {
-				out = append(out, n)
-			}
+			out = append(out, n)
 		}
 		return nil
 	})
@@ -53,19 +96,13 @@ func (db *DB) NextDue(ctx context.Context) (time.Time, bool, error) {
 	var next time.Time
 	var found bool
 	err := db.view(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketOutbox).Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			n, err := decodeNotice(k, v)
-			if err != nil {
-				return err
-			}
-			if n.NextAttempt.IsZero() {
-				next, found = time.Time{}, true
-				return nil
-			}
-			if !found || n.NextAttempt.Before(next) {
-				next, found = n.NextAttempt, true
-			}
+		k, _ := tx.Bucket(bucketOutboxDue).Cursor().First()
+		if len(k) != 16 {
+			return nil
+		}
+		found = true
+		if at := binary.BigEndian.Uint64(k[:8]); at > 1 {
+			next = time.Unix(0, int64(at))
 		}
 		return nil
 	})
@@ -96,6 +133,9 @@ func (db *DB) MarkSent(ctx context.Context, id uint64, ref *access.MessageRef) e
 				return err
 			}
 			if err := outbox.Delete(k); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bucketOutboxDue).Delete(dueKey(n)); err != nil {
 				return err
 			}
 			r.NoticeID, r.Kind, r.RequestID = n.ID, n.Kind, n.RequestID
@@ -144,7 +184,14 @@ func (db *DB) Reschedule(ctx context.Context, id uint64, attempts int, next time
 		if err != nil {
 			return err
 		}
+		due := tx.Bucket(bucketOutboxDue)
+		if err := due.Delete(dueKey(n)); err != nil {
+			return err
+		}
 		n.Attempts, n.NextAttempt, n.LastError = attempts, next, lastErr
+		if err := due.Put(dueKey(n), nil); err != nil {
+			return err
+		}
 		return putJSON(outbox, k, n)
 	})
 	if err != nil {
@@ -173,6 +220,9 @@ func (db *DB) Abandon(ctx context.Context, id uint64, reason string) error {
 		}
 		n.LastError = reason
 		if err := outbox.Delete(k); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketOutboxDue).Delete(dueKey(n)); err != nil {
 			return err
 		}
 		if err := putJSON(tx.Bucket(bucketDeadLetters), k, n); err != nil {

@@ -146,6 +146,9 @@ func (db *DB) save(tx *bolt.Tx, seq uint64, old, r *access.Request, fx access.Ef
 			n.RequestID = r.ID
 		}
 		n.CreatedAt = now
+		if err := tx.Bucket(bucketOutboxDue).Put(dueKey(n), nil); err != nil {
+			return fmt.Errorf("outbox: %w", err)
+		}
 		if err := putJSON(outbox, u64(n.ID), n); err != nil {
 			return fmt.Errorf("outbox: %w", err)
 		}
