@@ -216,7 +216,17 @@ func benchAcks(ctx context.Context, cfg benchConfig, rep *Report) error {
 		if err := st.waitOutboxEmpty(ctx); err != nil {
 			return err
 		}
-		time.Sleep(100 * time.Millisecond) // let replies to the help commands finish
+		// Let the replies to the help commands finish before the next round.
+		if err := f.WaitFor(ctx, func() bool {
+			for _, u := range slashUsers {
+				if len(f.Ephemerals(u)) < round+1 {
+					return false
+				}
+			}
+			return true
+		}); err != nil {
+			return fmt.Errorf("help replies: %w", err)
+		}
 	}
 
 	st.acks.record(false)
