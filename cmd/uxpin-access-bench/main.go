@@ -48,10 +48,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	jsonPath := fs.String("json", "bench-results.json", "write the results as JSON to this `file`")
 	dir := fs.String("dir", "", "`directory` for the database files (default: a temporary one, removed afterwards)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this `file`")
+	blockProfile := fs.String("blockprofile", "", "write a profile of where goroutines waited (blocking and mutexes) to this `file`")
 	verbose := fs.Bool("v", false, "log the bot's warnings and errors to standard error")
 	only := fs.String("only", "", "run only these comma-separated `sections` (1-5), e.g. to profile one")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: uxpin-access-bench [-small] [-json FILE] [-dir DIR] [-cpuprofile FILE] [-v]")
+		fmt.Fprintln(stderr, "usage: uxpin-access-bench [-small] [-json FILE] [-dir DIR] [-cpuprofile FILE] [-blockprofile FILE] [-only 1,2] [-v]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -94,6 +95,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		defer func() { pprof.StopCPUProfile(); fh.Close() }()
+	}
+
+	if *blockProfile != "" {
+		runtime.SetBlockProfileRate(int(time.Millisecond))
+		runtime.SetMutexProfileFraction(10)
+		defer func() {
+			fh, err := os.Create(*blockProfile)
+			if err != nil {
+				fmt.Fprintln(stderr, "uxpin-access-bench:", err)
+				return
+			}
+			defer fh.Close()
+			_ = pprof.Lookup("mutex").WriteTo(fh, 0)
+			if bf, err := os.Create(*blockProfile + ".block"); err == nil {
+				_ = pprof.Lookup("block").WriteTo(bf, 0)
+				bf.Close()
+			}
+		}()
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
