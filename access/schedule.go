@@ -125,7 +125,7 @@ func (s *Service) escalate(ctx context.Context, t Timer, now time.Time) error {
 			Notice{Kind: NoticeTask, RequestID: r.ID, To: next},
 			Notice{Kind: NoticeEscalated, RequestID: r.ID, To: prev},
 			Notice{Kind: NoticeTaskUpdate, RequestID: r.ID})
-		fx.Notices = append(fx.Notices, homes(prev, next)...)
+		fx.Notices = append(fx.Notices, homes(tx, prev, next)...)
 		return fx, nil
 	})
 	return err
@@ -304,7 +304,7 @@ func (s *Service) Reopen(ctx context.Context, id, actor, message string) (*Reque
 		if r.Requester != r.Target {
 			fx.Notices = append(fx.Notices, Notice{Kind: NoticeConfirmed, RequestID: r.ID, To: r.Requester})
 		}
-		fx.Notices = append(fx.Notices, homes(r.Assignee, r.Requester)...)
+		fx.Notices = append(fx.Notices, homes(tx, r.Assignee, r.Requester)...)
 		return fx, nil
 	})
 }

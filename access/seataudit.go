@@ -198,7 +198,7 @@ func (s *Service) auditRemoval(ctx context.Context, actor, auditID string, f Fin
 		for _, a := range r.Approvers {
 			fx.Notices = append(fx.Notices, Notice{Kind: NoticeApprovalCard, RequestID: r.ID, To: a})
 		}
-		fx.Notices = append(fx.Notices, homes(append([]string{actor}, r.Approvers...)...)...)
+		fx.Notices = append(fx.Notices, homes(tx, append([]string{actor}, r.Approvers...)...)...)
 		return fx, nil
 	})
 }

@@ -64,6 +64,8 @@ type Tx interface {
 	// CommittedSeats returns, per role, approved grants and role changes
 	// whose task is still open: seats about to be used.
 	CommittedSeats() (map[Role]int, error)
+	// HomeSeen reports whether user ever opened the bot's Home tab.
+	HomeSeen(user string) bool
 }
 
 // Effects is what a lifecycle step causes besides the request's new state.
@@ -261,7 +263,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*Request, error) 
 		for _, a := range r.Approvers {
 			fx.Notices = append(fx.Notices, Notice{Kind: NoticeApprovalCard, RequestID: r.ID, To: a})
 		}
-		fx.Notices = append(fx.Notices, homes(append([]string{r.Requester}, r.Approvers...)...)...)
+		fx.Notices = append(fx.Notices, homes(tx, append([]string{r.Requester}, r.Approvers...)...)...)
 		return fx, nil
 	})
 }
@@ -323,7 +325,7 @@ func (s *Service) DecideWith(ctx context.Context, id, actor string, approve bool
 			{Kind: NoticeCardsUpdate, RequestID: r.ID},
 			{Kind: NoticeDecided, RequestID: r.ID, To: r.Requester},
 		}}
-		fx.Notices = append(fx.Notices, homes(append([]string{r.Requester}, r.Approvers...)...)...)
+		fx.Notices = append(fx.Notices, homes(tx, append([]string{r.Requester}, r.Approvers...)...)...)
 		if !approve {
 			r.State, r.DenyReason = StateDenied, reason
 			fx.Events = append(fx.Events, s.event(r, actor, StatePending, StateDenied, reason))
@@ -488,7 +490,7 @@ func (s *Service) Complete(ctx context.Context, id, actor string) (*Request, err
 		}
 		fx.Notices = append(fx.Notices, s.auditNotice(r)...)
 		// Approvers' tabs show the seat count, which just changed.
-		fx.Notices = append(fx.Notices, homes(append([]string{r.Requester, r.Assignee, actor}, r.Approvers...)...)...)
+		fx.Notices = append(fx.Notices, homes(tx, append([]string{r.Requester, r.Assignee, actor}, r.Approvers...)...)...)
 		return fx, nil
 	})
 }
@@ -523,7 +525,7 @@ func (s *Service) Fail(ctx context.Context, id, actor, reason string) (*Request,
 		}
 		r.EscalateAt = time.Time{}
 		fx.Notices = append(fx.Notices, s.auditNotice(r)...)
-		fx.Notices = append(fx.Notices, homes(r.Requester, r.Assignee, actor)...)
+		fx.Notices = append(fx.Notices, homes(tx, r.Requester, r.Assignee, actor)...)
 		return fx, nil
 	})
 }
@@ -545,7 +547,7 @@ func (s *Service) Cancel(ctx context.Context, id, actor string) (*Request, error
 			Notices: append([]Notice{
 				{Kind: NoticeCardsUpdate, RequestID: r.ID},
 				{Kind: NoticeCancelled, RequestID: r.ID, To: r.Requester},
-			}, homes(append([]string{r.Requester}, r.Approvers...)...)...),
+			}, homes(tx, append([]string{r.Requester}, r.Approvers...)...)...),
 		}, nil
 	})
 }
@@ -596,12 +598,13 @@ func (s *Service) event(r *Request, actor string, from, to State, detail string)
 	}
 }
 
-// homes owes each distinct user a refresh of their App Home tab.
-func homes(users ...string) []Notice {
+// homes owes a refresh of their App Home tab to each distinct user who has
+// one open; the others would see the change whenever they open it.
+func homes(tx Tx, users ...string) []Notice {
 	out := make([]Notice, 0, len(users))
 	seen := map[string]bool{}
 	for _, u := range users {
-		if u != "" && !seen[u] {
+		if u != "" && !seen[u] && tx.HomeSeen(u) {
 			seen[u] = true
 			out = append(out, Notice{Kind: NoticeHome, To: u})
 		}

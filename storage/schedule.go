@@ -200,3 +200,9 @@ func seatCounts(tx *bolt.Tx) map[access.Role]int {
 	}
 	return out
 }
+
+// HomeSeen reports whether user ever opened the bot's Home tab, inside a
+// write.
+func (t boltTx) HomeSeen(user string) bool {
+	return t.tx.Bucket(bucketHomes).Get([]byte(user)) != nil
+}
