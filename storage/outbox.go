@@ -166,6 +166,18 @@ func (db *DB) MarkSent(ctx context.Context, id uint64, ref *access.MessageRef) e
 	return nil
 }
 
+// queuedNotice reads notice id from the outbox; ok is false if it is no
+// longer there (sent or abandoned).
+func queuedNotice(tx *bolt.Tx, id uint64) (access.Notice, bool, error) {
+	k := u64(id)
+	v := tx.Bucket(bucketOutbox).Get(k)
+	if v == nil {
+		return access.Notice{}, false, nil
+	}
+	n, err := decodeNotice(k, v)
+	return n, err == nil, err
+}
+
 // Reschedule records a failed delivery attempt of notice id: the number of
 // attempts so far, when to try next and the last error. An unknown id (one
 // already sent or abandoned) is not an error.
@@ -174,16 +186,11 @@ func (db *DB) Reschedule(ctx context.Context, id uint64, attempts int, next time
 		return err
 	}
 	err := db.batch(func(tx *bolt.Tx) error {
-		outbox := tx.Bucket(bucketOutbox)
-		k := u64(id)
-		v := outbox.Get(k)
-		if v == nil {
-			return nil
-		}
-		n, err := decodeNotice(k, v)
-		if err != nil {
+		n, ok, err := queuedNotice(tx, id)
+		if !ok || err != nil {
 			return err
 		}
+		outbox, k := tx.Bucket(bucketOutbox), u64(id)
 		due := tx.Bucket(bucketOutboxDue)
 		if err := due.Delete(dueKey(n)); err != nil {
 			return err
@@ -208,16 +215,11 @@ func (db *DB) Abandon(ctx context.Context, id uint64, reason string) error {
 		return err
 	}
 	err := db.update(func(tx *bolt.Tx) error {
-		outbox := tx.Bucket(bucketOutbox)
-		k := u64(id)
-		v := outbox.Get(k)
-		if v == nil {
-			return nil
-		}
-		n, err := decodeNotice(k, v)
-		if err != nil {
+		n, ok, err := queuedNotice(tx, id)
+		if !ok || err != nil {
 			return err
 		}
+		outbox, k := tx.Bucket(bucketOutbox), u64(id)
 		n.LastError = reason
 		if err := outbox.Delete(k); err != nil {
 			return err
