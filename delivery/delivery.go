@@ -48,6 +48,7 @@ type SlackAPI interface {
 	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
 	UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slack.MsgOption) (string, string, string, error)
 	GetConversationHistoryContext(ctx context.Context, params *slack.GetConversationHistoryParameters) (*slack.GetConversationHistoryResponse, error)
+	GetConversationRepliesContext(ctx context.Context, params *slack.GetConversationRepliesParameters) ([]slack.Message, bool, string, error)
 }
 
 // Renderer builds the message a notice becomes from the request as stored now.
@@ -298,7 +299,13 @@ func (w *Worker) post(ctx context.Context, n access.Notice, r *access.Request) e
 		return err
 	}
 	if w.mayHavePosted(n) {
-		if ts, found, err := w.findPosted(ctx, channel, n); err != nil {
+		find := w.findPosted
+		if thread != "" {
+			find = func(ctx context.Context, channel string, n access.Notice) (string, bool, error) {
+				return w.findReply(ctx, channel, thread, n)
+			}
+		}
+		if ts, found, err := find(ctx, channel, n); err != nil {
 			return err
 		} else if found {
 			w.log.Info("outbox: notice was already posted; not posting again", "notice", n.ID, "request", n.RequestID)
@@ -436,6 +443,30 @@ func (w *Worker) findPosted(ctx context.Context, channel string, n access.Notice
 	}
 	ts, ok := ids[want]
 	return ts, ok, nil
+}
+
+// findReply looks for notice n among the replies in thread, which
+// conversations.history does not list.
+func (w *Worker) findReply(ctx context.Context, channel, thread string, n access.Notice) (string, bool, error) {
+	if err := w.pacer.wait(ctx, keyTier3); err != nil {
+		return "", false, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, w.opts.CallTimeout)
+	defer cancel()
+	msgs, _, _, err := w.api.GetConversationRepliesContext(cctx, &slack.GetConversationRepliesParameters{
+		ChannelID: channel, Timestamp: thread, Limit: 200, IncludeAllMetadata: true,
+	})
+	w.paced(keyTier3, err)
+	if err != nil {
+		return "", false, fmt.Errorf("search thread %s in %s: %w", thread, channel, err)
+	}
+	want := strconv.FormatUint(n.ID, 10)
+	for _, m := range msgs {
+		if m.Metadata.EventType == MetadataEventType && fmt.Sprint(m.Metadata.EventPayload["notice_id"]) == want {
+			return m.Timestamp, true, nil
+		}
+	}
+	return "", false, nil
 }
 
 func (w *Worker) updateAll(ctx context.Context, n access.Notice, r *access.Request, kind access.NoticeKind) error {

@@ -144,3 +144,45 @@ func TestReconnects(t *testing.T) {
 	// Work started across reconnects is not lost.
 	fullLifecycle(h)
 }
+
+// TestThreadedReminderNotPostedTwice loses the answer to a reminder's post
+// (a threaded reply, which conversations.history does not list): the retry
+// finds it with conversations.replies instead of posting it again.
+func TestThreadedReminderNotPostedTwice(t *testing.T) {
+	h := newHarness(t, map[string]string{"UXPIN_REMINDER_INTERVAL": "1h"}, func(m *Main) {
+		m.Delivery.CallTimeout = 500 * time.Millisecond
+	})
+	id := h.mustSubmit(uAlice, "grant", uBob, "editor", "x")
+	card := h.dmWith(uCarol, "UXPin access request "+id+":")
+	h.outboxEmpty()
+	h.fake.Fail("chat.postMessage", fakeslack.Fault{Count: 3, Status: 502, AfterEffect: true})
+	// Make the reminder due now.
+	if _, err := h.m.DB.UpdateRequest(context.Background(), id, func(_ access.Tx, r *access.Request) (access.Effects, error) {
+		r.RemindAt = time.Now().Add(-time.Second)
+		return access.Effects{}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the reminders to be sent", func() bool {
+		n := 0
+		for _, m := range h.fake.Messages() {
+			if m.ThreadTS == card.TS && strings.Contains(m.Text, "Reminder: "+id) {
+				n++
+			}
+		}
+		return n >= 1
+	})
+	h.outboxEmpty()
+	n := 0
+	for _, m := range h.fake.Messages() {
+		if m.ThreadTS == card.TS && strings.Contains(m.Text, "Reminder: "+id) {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("carol got %d reminders in the card's thread; want 1", n)
+	}
+	if h.fake.Calls("conversations.replies") == 0 {
+		t.Errorf("the worker did not look in the thread before posting again")
+	}
+}
