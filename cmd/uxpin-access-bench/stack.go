@@ -234,6 +234,7 @@ func (a *ackRecorder) recorded() latencies {
 // posted is a message the bot posted, as the watcher saw it.
 type posted struct {
 	Channel, TS string
+	To          string // the channel argument: a user ID for a DM
 }
 
 // watcher wraps the bot's HTTP transport to see, without polling, what the
@@ -288,7 +289,7 @@ func (w *watcher) RoundTrip(req *http.Request) (*http.Response, error) {
 	if method != "chat.postMessage" && method != "views.open" {
 		return w.base.RoundTrip(req)
 	}
-	var reqID string
+	var reqID, to string
 	if method == "chat.postMessage" && req.Body != nil {
 		body, err := io.ReadAll(req.Body)
 		_ = req.Body.Close()
@@ -297,6 +298,7 @@ func (w *watcher) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		req.Body = io.NopCloser(bytes.NewReader(body))
 		if form, err := url.ParseQuery(string(body)); err == nil {
+			to = form.Get("channel")
 			var md struct {
 				EventPayload struct {
 					RequestID string `json:"request_id"`
@@ -330,7 +332,7 @@ func (w *watcher) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	switch {
 	case method == "chat.postMessage" && reqID != "":
-		w.add("req:"+reqID, func(e *watchEntry) { e.posts = append(e.posts, posted{ans.Channel, ans.TS}) })
+		w.add("req:"+reqID, func(e *watchEntry) { e.posts = append(e.posts, posted{ans.Channel, ans.TS, to}) })
 	case method == "views.open" && ans.View.ID != "":
 		if v, ok := w.fake.View(ans.View.ID); ok {
 			w.add("views:"+v.User, func(e *watchEntry) { e.views = append(e.views, v.ID) })
@@ -383,14 +385,12 @@ func (w *watcher) waitView(ctx context.Context, user string, n int) (fakeslack.V
 func (w *watcher) waitDM(ctx context.Context, id string, users ...string) (fakeslack.Message, string, error) {
 	var found posted
 	var to string
+	// Compared with the post's channel argument (the bot posts DMs to the
+	// user ID), so the wait never takes the fake's lock under the watcher's.
 	err := w.wait(ctx, "req:"+id, func(e *watchEntry) bool {
 		for _, u := range users {
-			dm, ok := w.fake.DMChannel(u)
-			if !ok {
-				continue
-			}
 			for _, p := range e.posts {
-				if p.Channel == dm {
+				if p.To == u {
 					found, to = p, u
 					return true
 				}
