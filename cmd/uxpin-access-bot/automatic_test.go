@@ -134,9 +134,7 @@ func TestTemporaryAccessExpires(t *testing.T) {
 
 func TestLeaverIsOffboardedOnce(t *testing.T) {
 	h := newHarness(t, nil)
-	_, task := approveFlow(h, "grant", uBob, "editor")
-	h.click(uErin, task, handlers.ActionDone)
-	h.waitState("R-1", "fulfilled")
+	grantDone(h, uBob, "editor")
 
 	// A forged deactivation of an active user changes nothing.
 	bob, _ := h.fake.User(uBob)
@@ -175,9 +173,7 @@ func TestLeaverIsOffboardedOnce(t *testing.T) {
 
 func TestLeaverSweepFindsMissedDeactivation(t *testing.T) {
 	h := newHarness(t, nil)
-	_, task := approveFlow(h, "grant", uDave, "viewer")
-	h.click(uErin, task, handlers.ActionDone)
-	h.waitState("R-1", "fulfilled")
+	grantDone(h, uDave, "viewer")
 	dave, _ := h.fake.User(uDave)
 	dave.Deleted = true
 	h.fake.SetUser(dave) // no event: it was missed
@@ -207,10 +203,7 @@ func TestTargetConfirmsOrReopens(t *testing.T) {
 	_, task = approveFlow(h, "grant", uDave, "viewer")
 	h.click(h.m.mustAssignee(t, "R-2"), task, handlers.ActionDone)
 	ask = h.dmWith(uDave, "Does it work", "I can't get in")
-	before := len(h.fake.Views(uDave))
-	h.click(uDave, ask, handlers.ActionCantGetIn)
-	h.waitFor("the modal", func() bool { return len(h.fake.Views(uDave)) > before })
-	v := h.fake.Views(uDave)[before]
+	v := h.clickModal(uDave, ask, handlers.ActionCantGetIn)
 	ack, err := h.fake.Submit(h.ctx(), uDave, v, map[string]map[string]any{"reason": {"reason": map[string]any{"type": "plain_text_input", "value": "No invitation email arrived"}}})
 	if err != nil || len(decodeAck(t, ack).Errors) > 0 {
 		t.Fatalf("reopen: %v %s", err, ack.Payload)

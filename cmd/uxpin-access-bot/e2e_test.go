@@ -24,6 +24,15 @@ func approveFlow(h *harness, action, target, role string) (string, fakeslack.Mes
 	return id, task
 }
 
+// grantDone runs a grant for target through to done.
+func grantDone(h *harness, target, role string) string {
+	h.t.Helper()
+	id, task := approveFlow(h, "grant", target, role)
+	h.click(h.m.mustAssignee(h.t, id), task, handlers.ActionDone)
+	h.waitState(id, "fulfilled")
+	return id
+}
+
 func TestGrantLifecycle(t *testing.T) {
 	h := newHarness(t, nil)
 
@@ -103,9 +112,7 @@ func TestGrantLifecycle(t *testing.T) {
 
 func TestChangeRoleAndRemoval(t *testing.T) {
 	h := newHarness(t, nil)
-	_, task := approveFlow(h, "grant", uBob, "viewer")
-	h.click(uErin, task, handlers.ActionDone)
-	h.waitState("R-1", "fulfilled")
+	grantDone(h, uBob, "viewer")
 
 	// Change: the second task goes to the admin with fewer open tasks (both
 	// have none now, so the first configured), with the row and both roles.
@@ -161,10 +168,7 @@ func TestDenyWithReason(t *testing.T) {
 	id := h.mustSubmit(uAlice, "grant", uBob, "admin", "wants admin")
 	card := h.dmWith(uCarol, id, "Deny")
 	daveCard := h.dmWith(uDave, id, "Approve")
-	before := len(h.fake.Views(uCarol))
-	h.click(uCarol, card, handlers.ActionDeny)
-	h.waitFor("the deny modal", func() bool { return len(h.fake.Views(uCarol)) > before })
-	v := h.fake.Views(uCarol)[before]
+	v := h.clickModal(uCarol, card, handlers.ActionDeny)
 	if v.CallbackID != handlers.CallbackDeny {
 		t.Fatalf("modal = %q; want %q", v.CallbackID, handlers.CallbackDeny)
 	}
@@ -214,10 +218,7 @@ func TestDenyWithReason(t *testing.T) {
 func TestCantCompleteAndCancel(t *testing.T) {
 	h := newHarness(t, nil)
 	id, task := approveFlow(h, "grant", uBob, "editor")
-	before := len(h.fake.Views(uErin))
-	h.click(uErin, task, handlers.ActionFail)
-	h.waitFor("the can't-complete modal", func() bool { return len(h.fake.Views(uErin)) > before })
-	v := h.fake.Views(uErin)[before]
+	v := h.clickModal(uErin, task, handlers.ActionFail)
 	ack, err := h.fake.Submit(h.ctx(), uErin, v, map[string]map[string]any{"reason": {"reason": map[string]any{"type": "plain_text_input", "value": "No seats left"}}})
 	if err != nil || len(decodeAck(t, ack).Errors) > 0 {
 		t.Fatalf("fail submission: %v %s", err, ack.Payload)
@@ -313,10 +314,7 @@ func TestConcurrentDecisions(t *testing.T) {
 	daveCard := h.dmWith(uDave, id, "Deny")
 
 	// Dave opens the deny modal first, then both decide at once.
-	before := len(h.fake.Views(uDave))
-	h.click(uDave, daveCard, handlers.ActionDeny)
-	h.waitFor("the deny modal", func() bool { return len(h.fake.Views(uDave)) > before })
-	denyView := h.fake.Views(uDave)[before]
+	denyView := h.clickModal(uDave, daveCard, handlers.ActionDeny)
 
 	var wg sync.WaitGroup
 	var denyAck fakeslack.Ack

@@ -15,9 +15,7 @@ import (
 // the lifecycle owes arrived exactly once.
 func fullLifecycle(h *harness) {
 	h.t.Helper()
-	id, task := approveFlow(h, "grant", uBob, "editor")
-	h.click(uErin, task, handlers.ActionDone)
-	h.waitState(id, "fulfilled")
+	id := grantDone(h, uBob, "editor")
 	h.outboxEmpty()
 	assertExactlyOnce(h, id)
 }

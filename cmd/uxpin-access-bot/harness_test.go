@@ -278,6 +278,16 @@ func (h *harness) forgedClickReply(user string, m fakeslack.Message, actionID st
 	return h.ephemeral(user, n+1)
 }
 
+// clickModal clicks actionID on m as user and returns the modal the click
+// opened.
+func (h *harness) clickModal(user string, m fakeslack.Message, actionID string) fakeslack.View {
+	h.t.Helper()
+	before := len(h.fake.Views(user))
+	h.click(user, m, actionID)
+	h.waitFor("a modal for "+user, func() bool { return len(h.fake.Views(user)) > before })
+	return h.fake.Views(user)[before]
+}
+
 // openModal runs /uxpin-access text and returns the modal it opened.
 func (h *harness) openModal(user, text string) fakeslack.View {
 	h.t.Helper()

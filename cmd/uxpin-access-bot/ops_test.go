@@ -116,9 +116,7 @@ func TestMetricsFollowALifecycle(t *testing.T) {
 
 func TestBackupRestoresIntoAWorkingBot(t *testing.T) {
 	h := newHarness(t, opsEnv())
-	id, task := approveFlow(h, "grant", uBob, "editor")
-	h.click(uErin, task, handlers.ActionDone)
-	h.waitState(id, "fulfilled")
+	id := grantDone(h, uBob, "editor")
 	h.outboxEmpty()
 	code, backup := h.get("/backup", adminToken)
 	if code != 200 {

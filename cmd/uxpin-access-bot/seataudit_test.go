@@ -13,15 +13,6 @@ import (
 	"github.com/uxpin-access-bot/uxpin-access-bot/internal/fakeslack"
 )
 
-// grantDone runs a grant for target through to done.
-func grantDone(h *harness, target, role string) string {
-	h.t.Helper()
-	id, task := approveFlow(h, "grant", target, role)
-	h.click(h.m.mustAssignee(h.t, id), task, handlers.ActionDone)
-	h.waitState(id, "fulfilled")
-	return id
-}
-
 func pasteValues(text, more string) map[string]map[string]any {
 	return map[string]map[string]any{
 		"paste": {"paste": map[string]any{"type": "plain_text_input", "value": text}},
