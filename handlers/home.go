@@ -27,16 +27,10 @@ func (h *Handler) openedHome(ctx context.Context, user string) {
 	h.PublishHome(ctx, user)
 }
 
-// RefreshHome republishes user's Home tab if they have ever opened it; the
-// outbox calls it when something the tab shows has changed.
+// RefreshHome republishes user's Home tab; the outbox calls it when
+// something the tab shows has changed. The lifecycle owes refreshes only to
+// users who opened the tab, so there is no need to check that again here.
 func (h *Handler) RefreshHome(ctx context.Context, user string) error {
-	if h.homes == nil {
-		return nil
-	}
-	seen, err := h.homes.HomeSeen(ctx, user)
-	if err != nil || !seen {
-		return err
-	}
 	blocks, err := h.HomeBlocks(ctx, user)
 	if err != nil {
 		return err

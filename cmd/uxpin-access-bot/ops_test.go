@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -136,5 +137,34 @@ func TestBackupRestoresIntoAWorkingBot(t *testing.T) {
 	h2 := newHarness(t, map[string]string{"UXPIN_DB_PATH": restored})
 	if got := h2.slashReply(uCarol, "roster"); !containsAll(got, "bob@example.com", "Editor", id) {
 		t.Errorf("roster on the restored database = %q", got)
+	}
+}
+
+// TestLogLinesCarryTheRequestID runs a lifecycle with JSON logs at debug
+// level: every line that is about a request names it in the "request" field,
+// and no line carries a message body or a token.
+func TestLogLinesCarryTheRequestID(t *testing.T) {
+	h := newHarness(t, map[string]string{"UXPIN_LOG_FORMAT": "json"})
+	id := grantDone(h, uBob, "editor")
+	h.outboxEmpty()
+	about := 0
+	for _, line := range strings.Split(strings.TrimSpace(h.logs.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line is not JSON: %q", line)
+		}
+		if !strings.Contains(line, id) {
+			continue
+		}
+		about++
+		if rec["request"] != id {
+			t.Errorf("log line mentions %s without a request field: %s", id, line)
+		}
+		if strings.Contains(line, "Needs it for the design system") {
+			t.Errorf("log line carries the justification: %s", line)
+		}
+	}
+	if about == 0 {
+		t.Errorf("no log line about %s", id)
 	}
 }
