@@ -52,7 +52,6 @@ type Options struct {
 // HomeViewers records who has opened the App Home tab.
 type HomeViewers interface {
 	MarkHomeSeen(ctx context.Context, user string) (bool, error)
-	HomeSeen(ctx context.Context, user string) (bool, error)
 }
 
 // Handler implements bot.Handler.

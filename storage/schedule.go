@@ -105,19 +105,6 @@ func (db *DB) MarkHomeSeen(ctx context.Context, user string) (bool, error) {
 	return first, err
 }
 
-// HomeSeen reports whether user ever opened the bot's Home tab.
-func (db *DB) HomeSeen(ctx context.Context, user string) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	seen := false
-	err := db.view(func(tx *bolt.Tx) error {
-		seen = tx.Bucket(bucketHomes).Get([]byte(user)) != nil
-		return nil
-	})
-	return seen, err
-}
-
 func countNotices(fx access.Effects) int {
 	n := len(fx.Notices)
 	if fx.Spawn != nil {
