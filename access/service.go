@@ -110,6 +110,9 @@ type Person struct {
 	Name    string
 	IsBot   bool
 	Deleted bool
+	// TZ is the person's IANA time zone from their Slack profile
+	// (users.info "tz"), e.g. "America/Los_Angeles"; "" when unknown.
+	TZ string
 }
 
 // Submission is a request as entered in the modal.
