@@ -55,6 +55,20 @@ const (
 // Roles lists the roles in the order they are offered to users.
 var Roles = []Role{RoleViewer, RoleEditor, RoleAdmin}
 
+// Rank orders roles by the access they give: Viewer < Editor < Admin; an
+// unknown role ranks lowest.
+func (r Role) Rank() int {
+	switch r {
+	case RoleViewer:
+		return 1
+	case RoleEditor:
+		return 2
+	case RoleAdmin:
+		return 3
+	}
+	return 0
+}
+
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool { return r == RoleViewer || r == RoleEditor || r == RoleAdmin }
 
@@ -94,20 +108,24 @@ func (s State) Open() bool { return s == StatePending || s == StateApproved }
 // to it. Once approved it carries the admin task too: the task is the approved
 // request assigned to an admin.
 type Request struct {
-	ID            string    `json:"id"`
-	Action        Action    `json:"action"`
-	Requester     string    `json:"requester"`
-	Target        string    `json:"target"`
-	TargetEmail   string    `json:"target_email"`
-	TargetName    string    `json:"target_name,omitempty"`
-	Role          Role      `json:"role,omitempty"`
-	CurrentRole   Role      `json:"current_role,omitempty"`
-	Justification string    `json:"justification,omitempty"`
-	EndDate       string    `json:"end_date,omitempty"` // YYYY-MM-DD, temporary access only
-	State         State     `json:"state"`
-	Approvers     []string  `json:"approvers,omitempty"` // user IDs the cards went to
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	ID            string `json:"id"`
+	Action        Action `json:"action"`
+	Requester     string `json:"requester"`
+	Target        string `json:"target"`
+	TargetEmail   string `json:"target_email"`
+	TargetName    string `json:"target_name,omitempty"`
+	Role          Role   `json:"role,omitempty"`
+	CurrentRole   Role   `json:"current_role,omitempty"`
+	Justification string `json:"justification,omitempty"`
+	EndDate       string `json:"end_date,omitempty"` // YYYY-MM-DD, temporary access only
+	// EndZone is the IANA time zone the end date is read in: the
+	// requester's in Slack when they asked. Access ends at the end of the
+	// end date there (SPEC §9.6). "" is UTC.
+	EndZone   string    `json:"end_zone,omitempty"`
+	State     State     `json:"state"`
+	Approvers []string  `json:"approvers,omitempty"` // user IDs the cards went to
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 
 	DecidedBy  string    `json:"decided_by,omitempty"`
 	DecidedAt  time.Time `json:"decided_at,omitzero"`
@@ -141,6 +159,13 @@ type Request struct {
 	ConfirmedAt       time.Time `json:"confirmed_at,omitzero"`
 	Reopened          int       `json:"reopened,omitempty"`
 	ReopenReason      string    `json:"reopen_reason,omitempty"`
+	// TakenOver counts the times another admin took the task over; the
+	// admins it was taken from are in PreviousAssignees.
+	TakenOver int `json:"taken_over,omitempty"`
+	// SupersededBy is set on a fulfilled grant whose ledger entry a later
+	// request changed (its ID) or removed (SupersededRemoved), once someone
+	// pressed a button on it: its messages then say so.
+	SupersededBy string `json:"superseded_by,omitempty"`
 
 	// Version increases with every stored change; storage uses it to detect
 	// lost updates and handlers to tell stale cards from fresh ones.
@@ -188,7 +213,12 @@ func (r *Request) Timers() []Timer {
 		if r.Assignee != "" {
 			add(TimerEscalate, r.EscalateAt)
 		}
-	case StateFulfilled:
+	}
+	// Temporary access ends on its date whatever happened to the request
+	// since it was done: reopened, or reopened and then failed, the
+	// person still holds the seat. Only Complete arms these.
+	switch r.State {
+	case StateFulfilled, StateApproved, StateFailed:
 		add(TimerExpiryWarn, r.ExpiryWarnAt)
 		add(TimerExpire, r.ExpireAt)
 	}
@@ -241,6 +271,12 @@ type Event struct {
 	From        State     `json:"from,omitempty"`
 	To          State     `json:"to"`
 	Detail      string    `json:"detail,omitempty"`
+	// The request's facts, so the log alone answers "why" (SPEC §9.7).
+	Requester     string `json:"requester,omitempty"`
+	Target        string `json:"target,omitempty"`
+	Justification string `json:"justification,omitempty"`
+	EndDate       string `json:"end_date,omitempty"`
+	EndZone       string `json:"end_zone,omitempty"`
 }
 
 // NoticeKind says which message a notice becomes when delivered.
@@ -267,6 +303,7 @@ const (
 	NoticeConfirmed     NoticeKind = "confirmed"      // DM to the admin or requester: the target confirmed, or reported a problem
 	NoticeConfirmUpdate NoticeKind = "confirm_update" // chat.update the target's confirmation message
 	NoticeHome          NoticeKind = "home"           // refresh a user's App Home tab
+	NoticeTakenOver     NoticeKind = "taken_over"     // DM to the previous assignee: another admin took the task
 )
 
 // Notice is a message that a state change owes someone. It is stored in the

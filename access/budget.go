@@ -18,12 +18,12 @@ func (b SeatBudget) Tracked() bool { return b.Purchased > 0 }
 // Full reports whether one more seat of the role would exceed the budget.
 func (b SeatBudget) Full() bool { return b.Tracked() && b.Used+b.Committed+1 > b.Purchased }
 
-func (s *Service) purchased(r Role) int {
+func (c *core) purchased(r Role) int {
 	switch r {
 	case RoleEditor:
-		return s.policy.SeatsEditor
+		return c.cfg.SeatsEditor
 	case RoleAdmin:
-		return s.policy.SeatsAdmin
+		return c.cfg.SeatsAdmin
 	}
 	return 0
 }
@@ -40,32 +40,32 @@ func NeedsSeat(r *Request) (Role, bool) {
 	return "", false
 }
 
-func (s *Service) budget(seats, committed map[Role]int, role Role) SeatBudget {
-	return SeatBudget{Role: role, Used: seats[role], Committed: committed[role], Purchased: s.purchased(role)}
+func (c *core) budget(seats, committed map[Role]int, role Role) SeatBudget {
+	return SeatBudget{Role: role, Used: seats[role], Committed: committed[role], Purchased: c.purchased(role)}
 }
 
 // Budget returns how the purchased seats of role stand now; for a role
 // without a budget it reads nothing.
-func (s *Service) Budget(ctx context.Context, role Role) (SeatBudget, error) {
-	if s.purchased(role) == 0 {
+func (l *Lifecycle) Budget(ctx context.Context, role Role) (SeatBudget, error) {
+	if l.purchased(role) == 0 {
 		return SeatBudget{Role: role}, nil
 	}
-	seats, err := s.store.SeatCounts(ctx)
+	seats, err := l.store.SeatCounts(ctx)
 	if err != nil {
 		return SeatBudget{}, err
 	}
-	committed, err := s.store.CommittedSeats(ctx)
+	committed, err := l.store.CommittedSeats(ctx)
 	if err != nil {
 		return SeatBudget{}, err
 	}
-	return s.budget(seats, committed, role), nil
+	return l.budget(seats, committed, role), nil
 }
 
 // checkBudget refuses approving r past its role's seat budget unless the
 // approver confirmed it.
-func (s *Service) checkBudget(tx Tx, r *Request, confirmed bool) error {
+func (c *core) checkBudget(tx Tx, r *Request, confirmed bool) error {
 	role, ok := NeedsSeat(r)
-	if !ok || confirmed || s.purchased(role) == 0 {
+	if !ok || confirmed || c.purchased(role) == 0 {
 		return nil
 	}
 	seats, err := tx.SeatCounts()
@@ -76,9 +76,8 @@ func (s *Service) checkBudget(tx Tx, r *Request, confirmed bool) error {
 	if err != nil {
 		return err
 	}
-	if b := s.budget(seats, committed, role); b.Full() {
-		return Errorf(EOVERBUDGET, "Approving %s would use %s seat %d of the %d purchased (%d in use, %d being set up). Use Approve anyway on the card to confirm, or Approve as Viewer.",
-			r.ID, role.Label(), b.Used+b.Committed+1, b.Purchased, b.Used, b.Committed)
+	if b := c.budget(seats, committed, role); b.Full() {
+		return &BudgetError{RequestID: r.ID, Budget: b}
 	}
 	return nil
 }

@@ -17,6 +17,9 @@ const (
 	// EOVERBUDGET refuses an approval that would use more seats of a role
 	// than were purchased, until the approver confirms it.
 	EOVERBUDGET = "over_budget"
+	// EUNAVAILABLE refuses for now what Slack could not confirm (the
+	// approver groups could not be read for too long): try again later.
+	EUNAVAILABLE = "unavailable"
 )
 
 // Error is a domain error whose Message is safe to show to a Slack user.
@@ -42,6 +45,12 @@ func ErrorCode(err error) string {
 	if e, ok := errors.AsType[*Error](err); ok {
 		return e.Code
 	}
+	if e, ok := errors.AsType[*Refusal](err); ok {
+		return e.Code()
+	}
+	if _, ok := errors.AsType[*BudgetError](err); ok {
+		return EOVERBUDGET
+	}
 	if _, ok := errors.AsType[*ValidationError](err); ok {
 		return EINVALID
 	}
@@ -59,6 +68,12 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	if e, ok := errors.AsType[*ValidationError](err); ok {
+		return e.Error()
+	}
+	if e, ok := errors.AsType[*Refusal](err); ok {
+		return e.Error()
+	}
+	if e, ok := errors.AsType[*BudgetError](err); ok {
 		return e.Error()
 	}
 	return "Something went wrong on our side. The error was logged; please try again."
@@ -94,6 +109,21 @@ func (e *ValidationError) Error() string {
 	return "invalid request: " + strings.Join(parts, "; ")
 }
 
+// Message joins the field messages in a stable order, for places that have
+// no form to show them next to their fields.
+func (e *ValidationError) Message() string {
+	keys := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, e.Fields[k])
+	}
+	return strings.Join(parts, " ")
+}
+
 func (e *ValidationError) add(field, msg string) {
 	if e.Fields == nil {
 		e.Fields = map[string]string{}
@@ -108,4 +138,18 @@ func (e *ValidationError) orNil() error {
 		return nil
 	}
 	return e
+}
+
+// BudgetError refuses an approval that would use more seats of a role than
+// were purchased (SPEC §8), until the approver confirms it.
+type BudgetError struct {
+	RequestID string
+	Budget    SeatBudget
+}
+
+// Error implements error.
+func (e *BudgetError) Error() string {
+	b := e.Budget
+	return fmt.Sprintf("approving %s would use %s seat %d of the %d purchased (%d in use, %d being set up)",
+		e.RequestID, b.Role.Label(), b.Used+b.Committed+1, b.Purchased, b.Used, b.Committed)
 }

@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -41,69 +42,51 @@ const (
 	ActFixDrift = "fixdrift" // task to set UXPin back to the ledger's role
 )
 
-// Privileged reports whether user may run and act on seat audits and see the
-// roster: approvers and admins.
-func (s *Service) Privileged(ctx context.Context, user string) (bool, error) {
-	if s.IsAdmin(user) {
-		return true, nil
-	}
-	return s.IsApprover(ctx, user)
-}
+// SeatAudit compares UXPin's Team Members list with the ledger (SPEC §8)
+// and turns findings into requests like any other: raising access through
+// the seat audit needs another approver, as everywhere (SPEC §9.1).
+type SeatAudit struct{ *core }
 
-func (s *Service) auditStore() (AuditStore, error) {
-	as, ok := s.store.(AuditStore)
-	if !ok {
-		return nil, Errorf(EINTERNAL, "This store keeps no seat audits.")
+func (sa *SeatAudit) privileged(ctx context.Context, actor string) error {
+	who, err := sa.actor(ctx, actor, nil, true)
+	if err != nil {
+		return err
 	}
-	return as, nil
+	return Check(ActAudit, who, nil, nil)
 }
 
 // RunAudit parses UXPin's Team Members list, compares it with the ledger and
 // keeps the result. isLeaver says whether an email belongs to someone who is
 // gone from Slack (and their Slack ID if known).
-func (s *Service) RunAudit(ctx context.Context, actor, text string, isLeaver func(email string) (string, bool)) (*Reconciliation, error) {
-	if ok, err := s.Privileged(ctx, actor); err != nil {
-		return nil, err
-	} else if !ok {
-		return nil, Errorf(EUNAUTHORIZED, "The seat audit is for UXPin access approvers and admins.")
-	}
-	as, err := s.auditStore()
-	if err != nil {
+func (sa *SeatAudit) RunAudit(ctx context.Context, actor, text string, isLeaver func(email string) (string, bool)) (*Reconciliation, error) {
+	if err := sa.privileged(ctx, actor); err != nil {
 		return nil, err
 	}
 	members, warnings, err := ParseTeamList(text)
 	if err != nil {
 		return nil, err
 	}
-	ledger, err := s.store.Roster(ctx)
+	ledger, err := sa.store.Roster(ctx)
 	if err != nil {
 		return nil, err
 	}
 	a := Reconcile(members, ledger, isLeaver)
 	a.Warnings = warnings
-	rec := &Reconciliation{Time: s.now(), Actor: actor, Audit: a}
-	if err := as.SaveReconciliation(ctx, rec); err != nil {
+	rec := &Reconciliation{Time: sa.now(), Actor: actor, Audit: a}
+	if err := sa.store.SaveReconciliation(ctx, rec); err != nil {
 		return nil, err
 	}
 	return rec, nil
 }
 
 // LastReconciliation returns the latest seat audit, or nil.
-func (s *Service) LastReconciliation(ctx context.Context) (*Reconciliation, error) {
-	as, err := s.auditStore()
-	if err != nil {
-		return nil, err
-	}
-	return as.LastReconciliation(ctx)
+func (sa *SeatAudit) LastReconciliation(ctx context.Context) (*Reconciliation, error) {
+	return sa.store.LastReconciliation(ctx)
 }
 
 // Finding returns finding i of reconciliation id.
-func (s *Service) Finding(ctx context.Context, id string, i int) (*Reconciliation, Finding, error) {
-	as, err := s.auditStore()
-	if err != nil {
-		return nil, Finding{}, err
-	}
-	rec, err := as.Reconciliation(ctx, id)
+func (sa *SeatAudit) Finding(ctx context.Context, id string, i int) (*Reconciliation, Finding, error) {
+	rec, err := sa.store.Reconciliation(ctx, id)
 	if err != nil {
 		return nil, Finding{}, err
 	}
@@ -122,18 +105,21 @@ func findingTarget(f Finding) string {
 	return "email:" + strings.ToLower(f.Email)
 }
 
-// ActOnFinding turns one finding into the right request: a removal through
-// normal approval (ActRemove), an adoption of a legitimate seat into the
-// ledger with a justification (ActAdopt, needs the holder's Slack profile),
-// or a task that sets UXPin back to the ledger's role (ActFixDrift, already
-// approved: the ledger's role was). Repeated clicks get ECONFLICT.
-func (s *Service) ActOnFinding(ctx context.Context, actor, auditID string, i int, act, justification string, holder Person) (*Request, error) {
-	if ok, err := s.Privileged(ctx, actor); err != nil {
+// ActOnFinding turns one finding into the right request (SPEC §8, §9.1):
+//   - ActRemove: a removal through normal approval;
+//   - ActAdopt: a grant request that records an existing seat, decided by
+//     another approver and checked like any grant (allowed domains, seat
+//     budget); an admin confirms the seat in UXPin and marks it done;
+//   - ActFixDrift: a role change that sets UXPin back to the ledger's role.
+//     One that raises the role in UXPin needs approval; one that lowers it
+//     goes straight to an admin.
+//
+// Repeated clicks meet the open request and are refused.
+func (sa *SeatAudit) ActOnFinding(ctx context.Context, actor, auditID string, i int, act, justification string, holder Person) (*Request, error) {
+	if err := sa.privileged(ctx, actor); err != nil {
 		return nil, err
-	} else if !ok {
-		return nil, Errorf(EUNAUTHORIZED, "Seat audit actions are for UXPin access approvers and admins.")
 	}
-	_, f, err := s.Finding(ctx, auditID, i)
+	_, f, err := sa.Finding(ctx, auditID, i)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +129,7 @@ func (s *Service) ActOnFinding(ctx context.Context, actor, auditID string, i int
 		if f.Kind != FindingUnknown && f.Kind != FindingLeaver {
 			return nil, Errorf(EINVALID, "Only unknown seats and leavers can be removed from the audit.")
 		}
-		return s.auditRemoval(ctx, actor, auditID, f)
+		return sa.auditRemoval(ctx, actor, auditID, f)
 	case ActAdopt:
 		if f.Kind != FindingUnknown {
 			return nil, Errorf(EINVALID, "Only unknown seats can be recorded as existing.")
@@ -151,18 +137,18 @@ func (s *Service) ActOnFinding(ctx context.Context, actor, auditID string, i int
 		if justification == "" {
 			return nil, &ValidationError{Fields: map[string]string{FieldJustification: "Say why this seat is legitimate."}}
 		}
-		return s.adopt(ctx, actor, auditID, f, holder, justification)
+		return sa.adopt(ctx, actor, auditID, f, holder, justification)
 	case ActFixDrift:
 		if f.Kind != FindingRoleDrift {
 			return nil, Errorf(EINVALID, "Only role drift gets a role-change task.")
 		}
-		return s.fixDrift(ctx, actor, auditID, f)
+		return sa.fixDrift(ctx, actor, auditID, f)
 	}
 	return nil, Errorf(EINVALID, "Unknown seat audit action.")
 }
 
-func (s *Service) auditRemoval(ctx context.Context, actor, auditID string, f Finding) (*Request, error) {
-	approvers, err := s.dir.Approvers(ctx)
+func (sa *SeatAudit) auditRemoval(ctx context.Context, actor, auditID string, f Finding) (*Request, error) {
+	approvers, err := sa.dir.Approvers(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("resolve approvers: %w", err)
 	}
@@ -170,9 +156,9 @@ func (s *Service) auditRemoval(ctx context.Context, actor, auditID string, f Fin
 	if f.Kind == FindingLeaver {
 		why = "left the company but still holds a UXPin seat"
 	}
-	now := s.now()
+	now := sa.now()
 	target := findingTarget(f)
-	return s.create(ctx, func(tx Tx, r *Request) (Effects, error) {
+	return sa.create(ctx, func(tx Tx, r *Request) (Effects, error) {
 		if id, err := tx.OpenRequestFor(target, ActionRemove); err != nil {
 			return Effects{}, err
 		} else if id != "" {
@@ -190,10 +176,10 @@ func (s *Service) auditRemoval(ctx context.Context, actor, auditID string, f Fin
 				r.Approvers = append(r.Approvers, a)
 			}
 		}
-		if s.policy.ReminderInterval > 0 {
-			r.RemindAt = now.Add(s.policy.ReminderInterval)
+		if sa.cfg.ReminderInterval > 0 {
+			r.RemindAt = now.Add(sa.cfg.ReminderInterval)
 		}
-		fx := Effects{Events: []Event{s.event(r, actor, "", StatePending, "created from seat audit "+auditID)}}
+		fx := Effects{Events: []Event{sa.event(r, actor, "", StatePending, "created from seat audit "+auditID)}}
 		fx.Notices = append(fx.Notices, Notice{Kind: NoticeSubmitted, RequestID: r.ID, To: actor})
 		for _, a := range r.Approvers {
 			fx.Notices = append(fx.Notices, Notice{Kind: NoticeApprovalCard, RequestID: r.ID, To: a})
@@ -203,7 +189,10 @@ func (s *Service) auditRemoval(ctx context.Context, actor, auditID string, f Fin
 	})
 }
 
-func (s *Service) adopt(ctx context.Context, actor, auditID string, f Finding, holder Person, justification string) (*Request, error) {
+// adopt asks for the existing seat to be recorded: a grant request like any
+// other, so another approver decides it and the allowed domains and seat
+// budget apply.
+func (sa *SeatAudit) adopt(ctx context.Context, actor, auditID string, f Finding, holder Person, justification string) (*Request, error) {
 	if holder.ID == "" || holder.Deleted {
 		return nil, Errorf(EINVALID, "%s is not an active Slack user, so the seat can't be recorded for them; request its removal instead.", f.Email)
 	}
@@ -211,35 +200,33 @@ func (s *Service) adopt(ctx context.Context, actor, auditID string, f Finding, h
 	if !role.Valid() {
 		return nil, Errorf(EINVALID, "UXPin's list shows no known role for %s; fix the row and run the audit again.", f.Email)
 	}
-	now := s.now()
-	return s.create(ctx, func(tx Tx, r *Request) (Effects, error) {
-		if g, err := tx.GrantFor(holder.ID); err != nil {
-			return Effects{}, err
-		} else if g != nil {
-			return Effects{}, Errorf(ECONFLICT, "The ledger already shows %s (%s, %s).", f.Email, g.Role.Label(), g.RequestID)
-		}
-		*r = Request{
-			ID: r.ID, CreatedAt: now, UpdatedAt: now,
-			Action: ActionGrant, Requester: actor, Target: holder.ID, TargetEmail: f.Email, TargetName: holder.Name,
-			Role: role, Justification: justification,
-			State: StateFulfilled, DecidedBy: actor, DecidedAt: now, ClosedBy: actor, ClosedAt: now,
-			Origin: OriginAudit, AutoReason: auditID,
-		}
-		return Effects{
-			Events: []Event{s.event(r, actor, "", StateFulfilled, "existing UXPin seat recorded from seat audit "+auditID+": "+justification)},
-			Grant:  &Grant{UserID: holder.ID, Email: f.Email, Name: holder.Name, Role: role, Since: now, RequestID: r.ID},
-		}, nil
-	})
+	// The seat is UXPin's: its email is what the domains are checked on.
+	target := holder
+	target.Email = f.Email
+	lc := &Lifecycle{sa.core}
+	r, err := lc.submit(ctx, Submission{
+		Action: ActionGrant, Requester: actor, Target: target, Role: role,
+		Justification: fmt.Sprintf("Existing UXPin seat found by seat audit %s: %s", auditID, justification),
+	}, func(r *Request) { r.Origin, r.AutoReason = OriginAudit, auditID })
+	if v, ok := errors.AsType[*ValidationError](err); ok {
+		// The audit has no form to show field errors in: say it in one line.
+		return nil, Errorf(EINVALID, "%s can't be recorded: %s", f.Email, v.Message())
+	}
+	return r, err
 }
 
-func (s *Service) fixDrift(ctx context.Context, actor, auditID string, f Finding) (*Request, error) {
-	approvers, err := s.dir.Approvers(ctx)
+// fixDrift asks to set UXPin back to the ledger's role. Raising a role in
+// UXPin gives access, so it goes to the approvers; lowering it is done
+// without one.
+func (sa *SeatAudit) fixDrift(ctx context.Context, actor, auditID string, f Finding) (*Request, error) {
+	approvers, err := sa.dir.Approvers(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("resolve approvers: %w", err)
 	}
-	now := s.now()
+	raises := f.LedgerRole.Rank() > f.UXPinRole.Rank()
+	now := sa.now()
 	target := findingTarget(f)
-	return s.create(ctx, func(tx Tx, r *Request) (Effects, error) {
+	return sa.create(ctx, func(tx Tx, r *Request) (Effects, error) {
 		if id, err := tx.OpenRequestFor(target, ActionChange); err != nil {
 			return Effects{}, err
 		} else if id != "" {
@@ -250,14 +237,31 @@ func (s *Service) fixDrift(ctx context.Context, actor, auditID string, f Finding
 			Action: ActionChange, Requester: actor, Target: target, TargetEmail: f.Email, TargetName: f.Name,
 			Role: f.LedgerRole, CurrentRole: f.UXPinRole,
 			Justification: fmt.Sprintf("Seat audit %s: UXPin shows %s, the ledger (%s) says %s.", auditID, f.UXPinRole.Label(), f.RequestID, f.LedgerRole.Label()),
-			State:         StateApproved, Approvers: approvers, DecidedBy: actor, DecidedAt: now,
-			Origin: OriginAudit, AutoReason: auditID,
+			Origin:        OriginAudit, AutoReason: auditID,
 		}
-		fx := Effects{Events: []Event{s.event(r, actor, "", StateApproved, "role drift from seat audit "+auditID+": restore the ledger's role")}}
-		if err := s.assign(tx, r, now, &fx); err != nil {
+		fx := Effects{Notices: []Notice{{Kind: NoticeSubmitted, RequestID: r.ID, To: actor}}}
+		if raises {
+			r.State = StatePending
+			for _, a := range approvers {
+				if a != actor && a != target {
+					r.Approvers = append(r.Approvers, a)
+				}
+			}
+			if sa.cfg.ReminderInterval > 0 {
+				r.RemindAt = now.Add(sa.cfg.ReminderInterval)
+			}
+			fx.Events = append(fx.Events, sa.event(r, actor, "", StatePending, "role drift from seat audit "+auditID+": raising UXPin to the ledger's role needs approval"))
+			for _, a := range r.Approvers {
+				fx.Notices = append(fx.Notices, Notice{Kind: NoticeApprovalCard, RequestID: r.ID, To: a})
+			}
+			fx.Notices = append(fx.Notices, homes(tx, append([]string{actor}, r.Approvers...)...)...)
+			return fx, nil
+		}
+		r.State, r.Approvers, r.DecidedAt = StateApproved, approvers, now
+		fx.Events = append(fx.Events, sa.event(r, actor, "", StateApproved, "role drift from seat audit "+auditID+": lowering UXPin to the ledger's role needs no approval"))
+		if err := sa.assign(tx, r, now, &fx); err != nil {
 			return Effects{}, err
 		}
-		fx.Notices = append(fx.Notices, Notice{Kind: NoticeSubmitted, RequestID: r.ID, To: actor})
 		return fx, nil
 	})
 }

@@ -10,19 +10,17 @@ import (
 	"unicode/utf8"
 )
 
-// Input limits, chosen well inside Slack's (section text ≤ 3000 characters) so
-// every message that quotes them stays valid Block Kit.
-const (
-	MaxJustification = 1000
-	MaxReason        = 500
-)
-
-// Store persists requests, the ledger, the audit log and the outbox. Every
-// change goes through CreateRequest or UpdateRequest, whose fn runs inside one
-// write transaction: the request, its events, its ledger change and its notices
-// commit together or not at all, and concurrent updates are serialised, so the
-// first valid decision wins.
+// Store persists requests, the ledger, the audit log, the outbox and the
+// seat audits. Every change goes through CreateRequest or UpdateRequest, whose
+// fn runs inside one write transaction: the request, its events, its ledger
+// change and its notices commit together or not at all, and concurrent
+// updates are serialised, so the first valid decision wins.
+//
+// fn may run more than once for one call (storage batches commits, and a
+// batch that fails is retried one function at a time), so it must derive
+// everything from its arguments and keep no effect outside its return value.
 type Store interface {
+	AuditStore
 	// CreateRequest assigns r.ID and r.CreatedAt, calls fn, and stores r with
 	// fn's effects. An error from fn aborts the transaction and is returned.
 	CreateRequest(ctx context.Context, fn func(tx Tx, r *Request) (Effects, error)) (*Request, error)
@@ -92,8 +90,8 @@ type Directory interface {
 	Approvers(ctx context.Context) ([]string, error)
 }
 
-// Policy is the configuration the lifecycle enforces.
-type Policy struct {
+// Config is the configuration the lifecycle enforces.
+type Config struct {
 	Admins           []string      // UXPin admins' Slack user IDs, in assignment-tie order
 	AllowedDomains   []string      // lower-case email domains; empty allows all
 	AuditChannel     string        // channel for one line per closed request; empty disables
@@ -101,7 +99,17 @@ type Policy struct {
 	EscalateAfter    time.Duration // escalate tasks open this long; 0 disables
 	// Purchased seats per role (SPEC §8); zero means not tracked.
 	SeatsEditor, SeatsAdmin int
+	// MaxAccessDays bounds an end date, in days from today (SPEC §9.6);
+	// zero means DefaultMaxAccessDays.
+	MaxAccessDays int
+	// LeaverAutoMax is the most leavers one check removes without asking
+	// the approvers (SPEC §9.2); zero always asks.
+	LeaverAutoMax int
 }
+
+// DefaultMaxAccessDays is the latest end date a request may ask for when
+// the configuration sets none.
+const DefaultMaxAccessDays = 365
 
 // Person is what the lifecycle needs to know about a Slack user.
 type Person struct {
@@ -123,482 +131,189 @@ type Submission struct {
 	Role          Role
 	Justification string
 	EndDate       string // YYYY-MM-DD or ""
+	// RequesterTZ is the requester's Slack time zone: the end date ends at
+	// the end of that day there.
+	RequesterTZ string
 }
 
-// Service runs the request lifecycle of SPEC §5 over a Store.
+// core is what every part of the lifecycle shares: the store, the approver
+// directory, the configuration and the clock.
+type core struct {
+	store Store
+	dir   Directory
+	cfg   Config
+	now   func() time.Time
+}
+
+// Service is the whole request lifecycle of SPEC §5, in parts that each own
+// one concern: the Lifecycle (requests, decisions, tasks), the Timers
+// (reminders, escalation, expiry), the Leavers and the SeatAudit. Who may do
+// what is decided by the policy table (policy.go), which every part asks.
 type Service struct {
-	store  Store
-	dir    Directory
-	policy Policy
-	now    func() time.Time
+	*Lifecycle
+	*Timers
+	*Leavers
+	*SeatAudit
+	c *core
 }
 
-// NewService returns a Service. now may be nil for time.Now.
-func NewService(store Store, dir Directory, policy Policy, now func() time.Time) *Service {
+// NewService returns a Service over store. now may be nil for time.Now.
+func NewService(store Store, dir Directory, cfg Config, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	for i, d := range policy.AllowedDomains {
-		policy.AllowedDomains[i] = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "@"))
+	cfg.AllowedDomains = slices.Clone(cfg.AllowedDomains)
+	for i, d := range cfg.AllowedDomains {
+		cfg.AllowedDomains[i] = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "@"))
 	}
-	return &Service{store: store, dir: dir, policy: policy, now: now}
+	if cfg.MaxAccessDays <= 0 {
+		cfg.MaxAccessDays = DefaultMaxAccessDays
+	}
+	c := &core{store: store, dir: dir, cfg: cfg, now: now}
+	return &Service{
+		Lifecycle: &Lifecycle{c},
+		Timers:    &Timers{c},
+		Leavers:   &Leavers{c},
+		SeatAudit: &SeatAudit{c},
+		c:         c,
+	}
 }
 
 // Now returns the service clock's current time.
-func (s *Service) Now() time.Time { return s.now() }
+func (s *Service) Now() time.Time { return s.c.now() }
 
 // IsAdmin reports whether user is a configured UXPin admin.
-func (s *Service) IsAdmin(user string) bool { return slices.Contains(s.policy.Admins, user) }
+func (s *Service) IsAdmin(user string) bool { return s.c.isAdmin(user) }
 
 // IsApprover reports whether user is a configured approver, directly or
 // through a user group.
 func (s *Service) IsApprover(ctx context.Context, user string) (bool, error) {
-	approvers, err := s.dir.Approvers(ctx)
+	return s.c.isApprover(ctx, user)
+}
+
+// Privileged reports whether user may run and act on seat audits and see the
+// roster: approvers and admins.
+func (s *Service) Privileged(ctx context.Context, user string) (bool, error) {
+	a, err := s.c.actor(ctx, user, nil, true)
+	if err != nil {
+		return false, err
+	}
+	return Check(ActAudit, a, nil, nil) == nil, nil
+}
+
+// Approvers returns the user IDs of every approver, for messages that ask
+// them all.
+func (s *Service) Approvers(ctx context.Context) ([]string, error) { return s.c.dir.Approvers(ctx) }
+
+func (c *core) isAdmin(user string) bool { return user != "" && slices.Contains(c.cfg.Admins, user) }
+
+func (c *core) isApprover(ctx context.Context, user string) (bool, error) {
+	approvers, err := c.dir.Approvers(ctx)
 	if err != nil {
 		return false, fmt.Errorf("resolve approvers: %w", err)
 	}
 	return slices.Contains(approvers, user), nil
 }
 
-// Validate checks a submission against the policy without touching storage.
-func (s *Service) Validate(sub Submission) error {
-	var v ValidationError
-	if !sub.Action.Valid() {
-		v.add(FieldAction, "Choose what you want: grant, change or remove.")
-	}
-	t := sub.Target
-	switch {
-	case t.ID == "":
-		v.add(FieldTarget, "Choose the person this request is for.")
-	case t.IsBot:
-		v.add(FieldTarget, "That is a bot or app; UXPin seats are for people.")
-	case t.Deleted:
-		v.add(FieldTarget, "That person's Slack account is deactivated.")
-	case t.Email == "":
-		v.add(FieldTarget, "That person has no email address in Slack, which UXPin needs.")
-	case !s.domainAllowed(t.Email):
-		v.add(FieldTarget, fmt.Sprintf("%s is outside the allowed email domains (%s).", t.Email, strings.Join(s.policy.AllowedDomains, ", ")))
-	}
-	needsRole := sub.Action == ActionGrant || sub.Action == ActionChange
-	if needsRole && !sub.Role.Valid() {
-		v.add(FieldRole, "Choose a role: Viewer, Editor or Admin.")
-	}
-	just := strings.TrimSpace(sub.Justification)
-	switch {
-	case needsRole && just == "":
-		v.add(FieldJustification, "Say why this access is needed.")
-	case utf8.RuneCountInString(just) > MaxJustification:
-		v.add(FieldJustification, fmt.Sprintf("Keep it under %d characters.", MaxJustification))
-	}
-	if sub.EndDate != "" {
-		end, err := time.Parse(time.DateOnly, sub.EndDate)
-		today := s.now().UTC().Format(time.DateOnly)
-		switch {
-		case err != nil:
-			v.add(FieldEndDate, "Use a date like 2026-12-31.")
-		case sub.Action == ActionRemove:
-			v.add(FieldEndDate, "An end date only applies to granted or changed access.")
-		case end.Format(time.DateOnly) <= today:
-			v.add(FieldEndDate, "The end date must be in the future.")
+// actor builds what configuration says about user for an act on r. The
+// approver list is read only when withApprovers, as it may need Slack; if
+// Slack cannot say, the act is refused (fail closed, SPEC §9.5).
+func (c *core) actor(ctx context.Context, user string, r *Request, withApprovers bool) (Actor, error) {
+	a := Actor{ID: user, Admin: c.isAdmin(user)}
+	if withApprovers && user != "" {
+		ok, err := c.isApprover(ctx, user)
+		if err != nil {
+			return Actor{}, &Refusal{Reason: ReasonApproversUnknown, Actor: user, Request: r, cause: err}
 		}
+		a.Approver = ok
+		a.RoleApprover = ok
 	}
-	return v.orNil()
+	return a, nil
 }
 
-func (s *Service) domainAllowed(email string) bool {
-	if len(s.policy.AllowedDomains) == 0 {
-		return true
-	}
-	_, domain, ok := strings.Cut(strings.ToLower(email), "@")
-	return ok && slices.Contains(s.policy.AllowedDomains, domain)
+// needsApprovers reports whether deciding act depends on who the approvers are.
+func needsApprovers(act Act) bool {
+	return act == ActApprove || act == ActDeny || act == ActAudit
 }
 
-// Submit validates and stores a new request, owing the requester a receipt and
-// every eligible approver a card.
-func (s *Service) Submit(ctx context.Context, sub Submission) (*Request, error) {
-	sub.Justification = Clean(sub.Justification)
-	if sub.Action == ActionRemove {
-		sub.Role = ""
-	}
-	if err := s.Validate(sub); err != nil {
-		return nil, err
-	}
-	approvers, err := s.dir.Approvers(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("resolve approvers: %w", err)
-	}
-	now := s.now()
-	return s.create(ctx, func(tx Tx, r *Request) (Effects, error) {
-		if id, err := tx.OpenRequestFor(sub.Target.ID, sub.Action); err != nil {
-			return Effects{}, err
-		} else if id != "" {
-			return Effects{}, &ValidationError{Fields: map[string]string{
-				FieldTarget: fmt.Sprintf("%s already asks to %s for this person and is still open.", id, strings.ToLower(sub.Action.Label())),
-			}}
+// guard runs fn on request id inside its write transaction once the policy
+// allows act by actor there. A button pressed on a request that moved on
+// changes nothing but gets the message it was on brought up to date.
+func (c *core) guard(ctx context.Context, id string, act Act, actorID string, fn func(tx Tx, r *Request, g *Grant) (Effects, error)) (*Request, error) {
+	var who Actor
+	if actorID == "" {
+		who = System
+	} else {
+		var err error
+		if who, err = c.actor(ctx, actorID, nil, needsApprovers(act)); err != nil {
+			return nil, err
 		}
-		g, err := tx.GrantFor(sub.Target.ID)
+	}
+	var refused error
+	r, err := c.update(ctx, id, func(tx Tx, r *Request) (Effects, error) {
+		refused = nil
+		g, err := tx.GrantFor(r.Target)
 		if err != nil {
 			return Effects{}, err
 		}
-		if err := checkAgainstLedger(sub, g); err != nil {
-			return Effects{}, err
-		}
-		*r = Request{
-			ID: r.ID, CreatedAt: now, UpdatedAt: now,
-			Action: sub.Action, Requester: sub.Requester,
-			Target: sub.Target.ID, TargetEmail: sub.Target.Email, TargetName: sub.Target.Name,
-			Role: sub.Role, Justification: sub.Justification, EndDate: sub.EndDate,
-			State: StatePending,
-		}
-		if g != nil {
-			r.CurrentRole = g.Role
-		}
-		for _, a := range approvers {
-			if a != r.Requester && a != r.Target {
-				r.Approvers = append(r.Approvers, a)
-			}
-		}
-		if s.policy.ReminderInterval > 0 {
-			r.RemindAt = now.Add(s.policy.ReminderInterval)
-		}
-		fx := Effects{Events: []Event{s.event(r, r.Requester, "", StatePending, "submitted")}}
-		fx.Notices = append(fx.Notices, Notice{Kind: NoticeSubmitted, RequestID: r.ID, To: r.Requester})
-		for _, a := range r.Approvers {
-			fx.Notices = append(fx.Notices, Notice{Kind: NoticeApprovalCard, RequestID: r.ID, To: a})
-		}
-		fx.Notices = append(fx.Notices, homes(tx, append([]string{r.Requester}, r.Approvers...)...)...)
-		return fx, nil
-	})
-}
-
-func checkAgainstLedger(sub Submission, g *Grant) error {
-	switch {
-	case sub.Action == ActionGrant && g != nil:
-		return &ValidationError{Fields: map[string]string{
-			FieldAction: fmt.Sprintf("This person already holds UXPin access as %s (%s). Choose Change role or Remove access.", g.Role.Label(), g.RequestID),
-		}}
-	case sub.Action == ActionChange && g != nil && g.Role == sub.Role:
-		return &ValidationError{Fields: map[string]string{
-			FieldRole: fmt.Sprintf("This person already has the %s role.", g.Role.Label()),
-		}}
-	}
-	return nil
-}
-
-// Approval qualifies an approval: past the seat budget (the approver
-// confirmed it), or for a lesser role than asked.
-type Approval struct {
-	OverBudget bool
-	AsRole     Role
-}
-
-// Decide records an approver's decision. Only configured approvers may decide,
-// never on their own request or one that targets them; the first valid
-// decision wins and any later one gets an ECONFLICT error saying what happened.
-// An approval that would exceed the seat budget is refused with an
-// EOVERBUDGET error unless made with Approval.OverBudget (see DecideWith).
-func (s *Service) Decide(ctx context.Context, id, actor string, approve bool, reason string) (*Request, error) {
-	return s.DecideWith(ctx, id, actor, approve, reason, Approval{})
-}
-
-// DecideWith is Decide with the approver's qualification of an approval.
-func (s *Service) DecideWith(ctx context.Context, id, actor string, approve bool, reason string, opt Approval) (*Request, error) {
-	ok, err := s.IsApprover(ctx, actor)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, Errorf(EUNAUTHORIZED, "Only UXPin access approvers can decide on requests.")
-	}
-	reason = Clean(reason)
-	if !approve && reason == "" {
-		return nil, &ValidationError{Fields: map[string]string{FieldReason: "Say why the request is denied."}}
-	}
-	if utf8.RuneCountInString(reason) > MaxReason {
-		return nil, &ValidationError{Fields: map[string]string{FieldReason: fmt.Sprintf("Keep it under %d characters.", MaxReason)}}
-	}
-	now := s.now()
-	return s.update(ctx, id, func(tx Tx, r *Request) (Effects, error) {
-		if err := decidable(r, actor); err != nil {
-			return Effects{}, err
-		}
-		r.DecidedBy, r.DecidedAt, r.UpdatedAt = actor, now, now
-		r.RemindAt = time.Time{}
-		fx := Effects{Notices: []Notice{
-			{Kind: NoticeCardsUpdate, RequestID: r.ID},
-			{Kind: NoticeDecided, RequestID: r.ID, To: r.Requester},
-		}}
-		fx.Notices = append(fx.Notices, homes(tx, append([]string{r.Requester}, r.Approvers...)...)...)
-		if !approve {
-			r.State, r.DenyReason = StateDenied, reason
-			fx.Events = append(fx.Events, s.event(r, actor, StatePending, StateDenied, reason))
-			fx.Notices = append(fx.Notices, s.auditNotice(r)...)
-			return fx, nil
-		}
-		// detail is local: storage may run this function more than once.
-		detail := reason
-		if opt.AsRole != "" && opt.AsRole != r.Role {
-			if r.Action == ActionRemove || !opt.AsRole.Valid() {
-				return Effects{}, Errorf(EINVALID, "%s can't be approved with another role.", r.ID)
-			}
-			detail = fmt.Sprintf("approved as %s instead of %s", opt.AsRole.Label(), r.Role.Label())
-			r.Role = opt.AsRole
-		}
-		if err := s.checkBudget(tx, r, opt.OverBudget); err != nil {
-			return Effects{}, err
-		}
-		if opt.OverBudget {
-			detail = strings.TrimSpace(detail + " (past the seat budget, confirmed)")
-		}
-		r.State = StateApproved
-		fx.Events = append(fx.Events, s.event(r, actor, StatePending, StateApproved, detail))
-		if err := s.assign(tx, r, now, &fx); err != nil {
-			return Effects{}, err
-		}
-		return fx, nil
-	})
-}
-
-// assign gives an approved request's task to the least-loaded admin who is
-// not its target, arms its escalation, and owes that admin the task DM.
-func (s *Service) assign(tx Tx, r *Request, now time.Time, fx *Effects) error {
-	counts, err := tx.OpenTaskCounts()
-	if err != nil {
-		return err
-	}
-	r.Assignee = PickAdmin(s.policy.Admins, counts, r.Target)
-	if r.Assignee == "" {
-		fx.Events = append(fx.Events, s.event(r, "", StateApproved, StateApproved, "no eligible UXPin admin to assign"))
-		return nil
-	}
-	r.AssignedAt = now
-	if s.policy.EscalateAfter > 0 {
-		r.EscalateAt = now.Add(s.policy.EscalateAfter)
-	}
-	fx.Events = append(fx.Events, s.event(r, "", StateApproved, StateApproved, "assigned to "+r.Assignee))
-	fx.Notices = append(fx.Notices, Notice{Kind: NoticeTask, RequestID: r.ID, To: r.Assignee}, Notice{Kind: NoticeHome, To: r.Assignee})
-	return nil
-}
-
-// decidable reports why actor, a configured approver, may not decide on r now.
-func decidable(r *Request, actor string) error {
-	if r.State != StatePending {
-		return Errorf(ECONFLICT, "%s is already %s.", r.ID, Describe(r))
-	}
-	if actor == r.Requester {
-		return Errorf(EUNAUTHORIZED, "You can't decide on your own request %s; another approver will.", r.ID)
-	}
-	if actor == r.Target {
-		return Errorf(EUNAUTHORIZED, "You can't decide on %s because it is about your own access; another approver will.", r.ID)
-	}
-	return nil
-}
-
-// closable reports why r's task cannot be closed now.
-func closable(r *Request) error {
-	switch r.State {
-	case StateApproved:
-		return nil
-	case StatePending:
-		return Errorf(ECONFLICT, "%s has no task yet: it is %s.", r.ID, Describe(r))
-	}
-	return Errorf(ECONFLICT, "%s is already %s.", r.ID, Describe(r))
-}
-
-// CheckDecide returns the request if actor may decide on it now, or the error
-// Decide would return. Handlers use it before asking for a deny reason, so
-// nobody types a reason only to be refused; Decide checks again.
-func (s *Service) CheckDecide(ctx context.Context, id, actor string) (*Request, error) {
-	ok, err := s.IsApprover(ctx, actor)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, Errorf(EUNAUTHORIZED, "Only UXPin access approvers can decide on requests.")
-	}
-	r, err := s.store.Request(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return r, decidable(r, actor)
-}
-
-// CheckClose returns the request if actor may close its task now, or the
-// error Complete and Fail would return.
-func (s *Service) CheckClose(ctx context.Context, id, actor string) (*Request, error) {
-	if !s.IsAdmin(actor) {
-		return nil, Errorf(EUNAUTHORIZED, "Only UXPin admins can close tasks.")
-	}
-	r, err := s.store.Request(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return r, closable(r)
-}
-
-// PickAdmin returns the admin with the fewest open tasks who is not the
-// target, preferring the earlier-configured admin on a tie, or "" if none.
-func PickAdmin(admins []string, openTasks map[string]int, target string) string {
-	best := ""
-	for _, a := range admins {
-		if a == target {
-			continue
-		}
-		if best == "" || openTasks[a] < openTasks[best] {
-			best = a
-		}
-	}
-	return best
-}
-
-// Complete closes an approved request's task as done and updates the ledger.
-func (s *Service) Complete(ctx context.Context, id, actor string) (*Request, error) {
-	if !s.IsAdmin(actor) {
-		return nil, Errorf(EUNAUTHORIZED, "Only UXPin admins can close tasks.")
-	}
-	now := s.now()
-	return s.update(ctx, id, func(tx Tx, r *Request) (Effects, error) {
-		if err := closable(r); err != nil {
-			return Effects{}, err
-		}
-		r.State, r.ClosedBy, r.ClosedAt, r.UpdatedAt = StateFulfilled, actor, now, now
-		r.EscalateAt = time.Time{}
-		fx := Effects{Events: []Event{s.event(r, actor, StateApproved, StateFulfilled, "")}}
-		switch r.Action {
-		case ActionGrant, ActionChange:
-			fx.Grant = &Grant{UserID: r.Target, Email: r.TargetEmail, Name: r.TargetName, Role: r.Role, Since: now, RequestID: r.ID}
-			if end, err := time.Parse(time.DateOnly, r.EndDate); err == nil {
-				r.ExpireAt = end.UTC()
-				if warn := r.ExpireAt.Add(-24 * time.Hour); warn.After(now) {
-					r.ExpiryWarnAt = warn
+		if err := Check(act, who, r, g); err != nil {
+			kind := refreshKind(act)
+			if ref, ok := err.(*Refusal); ok && ref.Reason == ReasonMovedOn && kind != "" && !who.System {
+				refused = err
+				if act == ActConfirm || act == ActReopen {
+					r.SupersededBy = supersededBy(r, g)
 				}
+				return Effects{Notices: []Notice{{Kind: kind, RequestID: r.ID}}}, nil
 			}
-		case ActionRemove:
-			fx.Revoke = r.Target
-		}
-		fx.Notices = append(fx.Notices,
-			Notice{Kind: NoticeTaskUpdate, RequestID: r.ID},
-			Notice{Kind: NoticeCardsUpdate, RequestID: r.ID})
-		// The target of a grant is asked to confirm it works; everyone else
-		// is just told.
-		confirm := r.Action == ActionGrant
-		if !(confirm && r.Target == r.Requester) {
-			fx.Notices = append(fx.Notices, Notice{Kind: NoticeFulfilled, RequestID: r.ID, To: r.Requester})
-		}
-		switch {
-		case confirm:
-			fx.Notices = append(fx.Notices, Notice{Kind: NoticeConfirm, RequestID: r.ID, To: r.Target})
-		case r.Target != r.Requester:
-			fx.Notices = append(fx.Notices, Notice{Kind: NoticeFulfilled, RequestID: r.ID, To: r.Target})
-		}
-		fx.Notices = append(fx.Notices, s.auditNotice(r)...)
-		// Approvers' tabs show the seat count, which just changed.
-		fx.Notices = append(fx.Notices, homes(tx, append([]string{r.Requester, r.Assignee, actor}, r.Approvers...)...)...)
-		return fx, nil
-	})
-}
-
-// Fail closes an approved request's task as impossible, with the admin's reason.
-func (s *Service) Fail(ctx context.Context, id, actor, reason string) (*Request, error) {
-	if !s.IsAdmin(actor) {
-		return nil, Errorf(EUNAUTHORIZED, "Only UXPin admins can close tasks.")
-	}
-	reason = Clean(reason)
-	if reason == "" {
-		return nil, &ValidationError{Fields: map[string]string{FieldReason: "Say why the task can't be completed."}}
-	}
-	if utf8.RuneCountInString(reason) > MaxReason {
-		return nil, &ValidationError{Fields: map[string]string{FieldReason: fmt.Sprintf("Keep it under %d characters.", MaxReason)}}
-	}
-	now := s.now()
-	return s.update(ctx, id, func(tx Tx, r *Request) (Effects, error) {
-		if err := closable(r); err != nil {
 			return Effects{}, err
 		}
-		r.State, r.ClosedBy, r.ClosedAt, r.UpdatedAt, r.FailReason = StateFailed, actor, now, now, reason
-		fx := Effects{Events: []Event{s.event(r, actor, StateApproved, StateFailed, reason)}}
-		fx.Notices = append(fx.Notices,
-			Notice{Kind: NoticeTaskUpdate, RequestID: r.ID},
-			Notice{Kind: NoticeCardsUpdate, RequestID: r.ID},
-			Notice{Kind: NoticeFailed, RequestID: r.ID, To: r.Requester})
-		for _, a := range r.Approvers {
-			if a != r.Requester {
-				fx.Notices = append(fx.Notices, Notice{Kind: NoticeFailed, RequestID: r.ID, To: a})
-			}
-		}
-		r.EscalateAt = time.Time{}
-		fx.Notices = append(fx.Notices, s.auditNotice(r)...)
-		fx.Notices = append(fx.Notices, homes(tx, r.Requester, r.Assignee, actor)...)
-		return fx, nil
+		return fn(tx, r, g)
 	})
-}
-
-// Cancel withdraws a pending request; only its requester may.
-func (s *Service) Cancel(ctx context.Context, id, actor string) (*Request, error) {
-	now := s.now()
-	return s.update(ctx, id, func(tx Tx, r *Request) (Effects, error) {
-		if actor != r.Requester {
-			return Effects{}, Errorf(EUNAUTHORIZED, "Only the person who made %s can cancel it.", r.ID)
-		}
-		if r.State != StatePending {
-			return Effects{}, Errorf(ECONFLICT, "%s can't be cancelled: it is already %s.", r.ID, Describe(r))
-		}
-		r.State, r.ClosedBy, r.ClosedAt, r.UpdatedAt = StateCancelled, actor, now, now
-		r.RemindAt = time.Time{}
-		return Effects{
-			Events: []Event{s.event(r, actor, StatePending, StateCancelled, "")},
-			Notices: append([]Notice{
-				{Kind: NoticeCardsUpdate, RequestID: r.ID},
-				{Kind: NoticeCancelled, RequestID: r.ID, To: r.Requester},
-			}, homes(tx, append([]string{r.Requester}, r.Approvers...)...)...),
-		}, nil
-	})
-}
-
-// Request returns one stored request.
-func (s *Service) Request(ctx context.Context, id string) (*Request, error) {
-	return s.store.Request(ctx, id)
-}
-
-// MyRequests returns the user's requests, newest first.
-func (s *Service) MyRequests(ctx context.Context, user string, limit int) ([]*Request, error) {
-	return s.store.RequestsByRequester(ctx, user, limit)
-}
-
-// PendingFor returns the pending requests that user may decide on.
-func (s *Service) PendingFor(ctx context.Context, user string, limit int) ([]*Request, error) {
-	// Over-fetch a little: requests the user made or that target them are skipped.
-	all, err := s.store.PendingRequests(ctx, limit+50)
-	if err != nil {
-		return nil, err
+	if refused != nil {
+		return nil, refused
 	}
-	out := make([]*Request, 0, min(len(all), limit))
-	for _, r := range all {
-		if r.Requester != user && r.Target != user && len(out) < limit {
-			out = append(out, r)
-		}
+	return r, err
+}
+
+// refreshKind is the update that brings the message an act's button sits on
+// up to date.
+func refreshKind(act Act) NoticeKind {
+	switch act {
+	case ActApprove, ActDeny:
+		return NoticeCardsUpdate
+	case ActComplete, ActFail, ActTakeOver:
+		return NoticeTaskUpdate
+	case ActConfirm, ActReopen:
+		return NoticeConfirmUpdate
 	}
-	return out, nil
+	return ""
 }
 
-// OpenTasks returns the open tasks assigned to admin.
-func (s *Service) OpenTasks(ctx context.Context, admin string, limit int) ([]*Request, error) {
-	return s.store.OpenTasks(ctx, admin, limit)
-}
-
-// Roster returns the ledger.
-func (s *Service) Roster(ctx context.Context) ([]Grant, error) { return s.store.Roster(ctx) }
-
-// SeatCounts returns the seats in use per role, by the ledger.
-func (s *Service) SeatCounts(ctx context.Context) (map[Role]int, error) {
-	return s.store.SeatCounts(ctx)
-}
-
-func (s *Service) event(r *Request, actor string, from, to State, detail string) Event {
-	return Event{
-		Time: s.now(), RequestID: r.ID, Action: r.Action, Actor: actor,
-		TargetEmail: r.TargetEmail, Role: r.Role, From: from, To: to, Detail: detail,
+// supersededBy says what replaced a grant in the ledger: the later request's
+// ID, or SupersededRemoved.
+func supersededBy(r *Request, g *Grant) string {
+	switch {
+	case r.State != StateFulfilled:
+		return ""
+	case g == nil:
+		return SupersededRemoved
+	case g.RequestID != r.ID:
+		return g.RequestID
 	}
+	return ""
+}
+
+// SupersededRemoved marks a grant whose access was removed since.
+const SupersededRemoved = "removed"
+
+// Lifecycle runs requests from submission to their end (SPEC §5 steps 1–4
+// and 9): submit, decide, assign, close, confirm.
+type Lifecycle struct{ *core }
+
+func (c *core) event(r *Request, actor string, from, to State, detail string) Event {
+	e := EventFor(r)
+	e.Time, e.Actor, e.From, e.To, e.Detail = c.now(), actor, from, to, detail
+	return e
 }
 
 // homes owes a refresh of their App Home tab to each distinct user who has
@@ -615,34 +330,27 @@ func homes(tx Tx, users ...string) []Notice {
 	return out
 }
 
-func (s *Service) auditNotice(r *Request) []Notice {
-	if s.policy.AuditChannel == "" {
+func (c *core) auditNotice(r *Request) []Notice {
+	if c.cfg.AuditChannel == "" {
 		return nil
 	}
-	return []Notice{{Kind: NoticeAudit, RequestID: r.ID, To: s.policy.AuditChannel}}
+	return []Notice{{Kind: NoticeAudit, RequestID: r.ID, To: c.cfg.AuditChannel}}
 }
 
-// Describe says in a few words where a request stands and who put it there,
-// for answers such as "R-3 is already approved by <@U1>".
-func Describe(r *Request) string {
-	switch r.State {
-	case StatePending:
-		return "waiting for approval"
-	case StateApproved:
-		if r.Assignee == "" {
-			return fmt.Sprintf("approved by %s, waiting for a UXPin admin", Approver(r))
-		}
-		return fmt.Sprintf("approved by %s and assigned to <@%s>", Approver(r), r.Assignee)
-	case StateDenied:
-		return fmt.Sprintf("denied by <@%s>", r.DecidedBy)
-	case StateFulfilled:
-		return fmt.Sprintf("done, closed by <@%s>", r.ClosedBy)
-	case StateFailed:
-		return fmt.Sprintf("failed, closed by <@%s>", r.ClosedBy)
-	case StateCancelled:
-		return "cancelled by the requester"
-	}
-	return string(r.State)
+// create and update wrap the store's calls so that no notice is ever owed to
+// nobody (a leaver removal has no human requester, for instance).
+func (c *core) create(ctx context.Context, fn func(Tx, *Request) (Effects, error)) (*Request, error) {
+	return c.store.CreateRequest(ctx, func(tx Tx, r *Request) (Effects, error) {
+		fx, err := fn(tx, r)
+		return fx.addressed(), err
+	})
+}
+
+func (c *core) update(ctx context.Context, id string, fn func(Tx, *Request) (Effects, error)) (*Request, error) {
+	return c.store.UpdateRequest(ctx, id, func(tx Tx, r *Request) (Effects, error) {
+		fx, err := fn(tx, r)
+		return fx.addressed(), err
+	})
 }
 
 // Clean trims s and drops control characters other than newlines and tabs, so

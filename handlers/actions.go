@@ -36,14 +36,14 @@ func (h *Handler) action(ctx context.Context, cb slack.InteractionCallback, acto
 	fail := func(err error, what string) { h.replyErr(ctx, cb.ResponseURL, cb.Channel.ID, actor, err, what) }
 	switch actionID {
 	case ActionApprove, ActionApproveOverBudget, ActionApproveAsViewer:
-		var opt access.Approval
+		d := access.Decision{Approve: true}
 		switch actionID {
 		case ActionApproveOverBudget:
-			opt.OverBudget = true
+			d.OverBudget = true
 		case ActionApproveAsViewer:
-			opt.AsRole = access.RoleViewer
+			d.AsRole = access.RoleViewer
 		}
-		r, err := h.svc.DecideWith(ctx, id, actor, true, "", opt)
+		r, err := h.svc.Decide(ctx, id, actor, d)
 		if err != nil {
 			fail(err, "approve")
 			return
@@ -51,7 +51,7 @@ func (h *Handler) action(ctx context.Context, cb slack.InteractionCallback, acto
 		h.log.Info("request approved", "request", r.ID, "by", actor, "assignee", r.Assignee, "role", r.Role)
 		rep(fmt.Sprintf("You approved %s. %s", r.ID, outcome(r)))
 	case ActionDeny:
-		r, err := h.svc.CheckDecide(ctx, id, actor)
+		r, err := h.svc.Check(ctx, access.ActDeny, id, actor)
 		if err != nil {
 			fail(err, "deny")
 			return
@@ -66,12 +66,20 @@ func (h *Handler) action(ctx context.Context, cb slack.InteractionCallback, acto
 		h.log.Info("task done", "request", r.ID, "by", actor)
 		rep(fmt.Sprintf("Thanks! %s is done and the ledger is updated.", r.ID))
 	case ActionFail:
-		r, err := h.svc.CheckClose(ctx, id, actor)
+		r, err := h.svc.Check(ctx, access.ActFail, id, actor)
 		if err != nil {
 			fail(err, "can't complete")
 			return
 		}
 		h.openReason(ctx, cb, reasonModal(CallbackFail, "Can't complete", "What stops it? The requester and approvers will see this.", "Send", r))
+	case ActionTakeOver:
+		r, err := h.svc.TakeOver(ctx, id, actor)
+		if err != nil {
+			fail(err, "take over")
+			return
+		}
+		h.log.Info("task taken over", "request", r.ID, "by", actor)
+		rep(fmt.Sprintf("%s is yours now; the task is in your DMs.", r.ID))
 	case ActionCancel:
 		r, err := h.svc.Cancel(ctx, id, actor)
 		if err != nil {
@@ -89,10 +97,7 @@ func (h *Handler) action(ctx context.Context, cb slack.InteractionCallback, acto
 		h.log.Info("grant confirmed by its target", "request", r.ID, "by", actor)
 		rep(fmt.Sprintf("Thanks! %s is confirmed.", r.ID))
 	case ActionCantGetIn:
-		r, err := h.svc.Request(ctx, id)
-		if err == nil && actor != r.Target {
-			err = access.Errorf(access.EUNAUTHORIZED, "Only <@%s>, who %s is for, can answer this.", r.Target, r.ID)
-		}
+		r, err := h.svc.Check(ctx, access.ActReopen, id, actor)
 		if err != nil {
 			fail(err, "can't get in")
 			return

@@ -26,6 +26,8 @@ const (
 	// card whose role has no purchased seat left.
 	ActionApproveOverBudget = "uxpin_approve_over_budget"
 	ActionApproveAsViewer   = "uxpin_approve_as_viewer"
+	// ActionTakeOver moves another admin's open task to the one who clicks.
+	ActionTakeOver = "uxpin_take_over"
 )
 
 // Callback IDs of the modals the bot opens.
@@ -135,7 +137,7 @@ func requestFields(r *access.Request) []*slack.TextBlockObject {
 	}
 	f = append(f, mrkdwnField("*Requested by*\n"+user(r.Requester)))
 	if r.EndDate != "" {
-		f = append(f, mrkdwnField("*Until*\n"+r.EndDate))
+		f = append(f, mrkdwnField("*Until*\n"+until(r)))
 	}
 	return f
 }
@@ -158,13 +160,13 @@ func outcome(r *access.Request) string {
 		return ":hourglass_flowing_sand: Waiting for an approver."
 	case access.StateApproved:
 		if r.Assignee == "" {
-			return fmt.Sprintf(":white_check_mark: Approved by %s. No UXPin admin could be assigned; an approver should follow up.", access.Approver(r))
+			return fmt.Sprintf(":white_check_mark: Approved by %s. No UXPin admin could be assigned; an approver should follow up.", approver(r))
 		}
-		return fmt.Sprintf(":white_check_mark: Approved by %s; task assigned to %s.", access.Approver(r), user(r.Assignee))
+		return fmt.Sprintf(":white_check_mark: Approved by %s; task assigned to %s.", approver(r), user(r.Assignee))
 	case access.StateDenied:
 		return fmt.Sprintf(":no_entry: Denied by %s: %s", user(r.DecidedBy), esc(r.DenyReason))
 	case access.StateFulfilled:
-		return fmt.Sprintf(":white_check_mark: Done. Approved by %s, completed in UXPin by %s.", access.Approver(r), user(r.ClosedBy))
+		return fmt.Sprintf(":white_check_mark: Done. Approved by %s, completed in UXPin by %s.", approver(r), user(r.ClosedBy))
 	case access.StateFailed:
 		return fmt.Sprintf(":warning: %s could not complete it: %s", user(r.ClosedBy), esc(r.FailReason))
 	case access.StateCancelled:
@@ -231,6 +233,14 @@ func plainSummary(r *access.Request) string {
 func taskSteps(r *access.Request) string {
 	email := "`" + esc(r.TargetEmail) + "`"
 	open := "1. Sign in to app.uxpin.com and open *Account Settings > Team Members*.\n"
+	switch {
+	case r.Action == access.ActionGrant && r.Origin == access.OriginAudit:
+		// The seat audit found this seat already in UXPin: the admin checks
+		// it is there as recorded; nothing changes in UXPin.
+		return open +
+			"2. Check that " + email + " is in the list with the role *" + r.Role.Label() + "*. Nothing needs to change.\n" +
+			"3. Come back here and press *Mark done* to record the seat in the ledger (or *Can't complete* if it isn't there)."
+	}
 	switch r.Action {
 	case access.ActionGrant:
 		return open +
@@ -267,7 +277,7 @@ func taskMessage(r *access.Request) (string, []slack.Block) {
 	}
 	return text, compact(
 		slack.NewHeaderBlock(plain("UXPin task "+r.ID, 150)),
-		section(fmt.Sprintf("Please %s. Approved by %s.", summary(r), access.Approver(r))),
+		section(fmt.Sprintf("Please %s. Approved by %s. Assigned to %s.", summary(r), approver(r), user(r.Assignee))),
 		section(taskSteps(r)),
 		justification(r),
 		taskHistory(r),
@@ -276,13 +286,28 @@ func taskMessage(r *access.Request) (string, []slack.Block) {
 	)
 }
 
+// until shows an end date with the zone it ends in (SPEC §9.6): access
+// ends at the end of that day there.
+func until(r *access.Request) string {
+	if r.EndDate == "" {
+		return ""
+	}
+	z := r.EndZone
+	if z == "" {
+		z = "UTC"
+	}
+	return fmt.Sprintf("%s (end of day, %s)", r.EndDate, z)
+}
+
 // taskHistory says what happened to a task before it reached this admin.
 func taskHistory(r *access.Request) slack.Block {
 	var lines []string
 	if r.Reopened > 0 && r.ReopenReason != "" {
 		lines = append(lines, fmt.Sprintf(":leftwards_arrow_with_hook: Reopened: %s can't get in: %s", user(r.Target), esc(r.ReopenReason)))
 	}
-	if n := len(r.PreviousAssignees); n > 0 {
+	if r.TakenOver > 0 && len(r.PreviousAssignees) > 0 {
+		lines = append(lines, fmt.Sprintf(":handshake: Taken over by %s from %s.", user(r.Assignee), user(r.PreviousAssignees[len(r.PreviousAssignees)-1])))
+	} else if n := len(r.PreviousAssignees); n > 0 {
 		prev := make([]string, n)
 		for i, p := range r.PreviousAssignees {
 			prev[i] = user(p)
@@ -335,7 +360,7 @@ func Render(n access.Notice, r *access.Request) (string, []slack.Block) {
 			return text, []slack.Block{section(fmt.Sprintf(":no_entry: Your request *%s* to %s was denied by %s.\n*Reason:* %s", r.ID, summary(r), user(r.DecidedBy), esc(r.DenyReason)))}
 		}
 		text := fmt.Sprintf("Your request %s was approved.", r.ID)
-		return text, []slack.Block{section(fmt.Sprintf(":white_check_mark: Your request *%s* to %s was approved by %s. A UXPin admin will now make the change.", r.ID, summary(r), access.Approver(r)))}
+		return text, []slack.Block{section(fmt.Sprintf(":white_check_mark: Your request *%s* to %s was approved by %s. A UXPin admin will now make the change.", r.ID, summary(r), approver(r)))}
 	case access.NoticeFulfilled:
 		var s string
 		switch r.Action {
@@ -358,9 +383,9 @@ func Render(n access.Notice, r *access.Request) (string, []slack.Block) {
 		case access.StateDenied:
 			line += fmt.Sprintf(" Denied by %s: %s", user(r.DecidedBy), esc(r.DenyReason))
 		case access.StateFulfilled:
-			line += fmt.Sprintf(" Approved by %s, done by %s.", access.Approver(r), user(r.ClosedBy))
+			line += fmt.Sprintf(" Approved by %s, done by %s.", approver(r), user(r.ClosedBy))
 		case access.StateFailed:
-			line += fmt.Sprintf(" Approved by %s, failed by %s: %s", access.Approver(r), user(r.ClosedBy), esc(r.FailReason))
+			line += fmt.Sprintf(" Approved by %s, failed by %s: %s", approver(r), user(r.ClosedBy), esc(r.FailReason))
 		}
 		return truncate(line, maxSectionText), nil
 	case access.NoticeReminder:
@@ -368,8 +393,11 @@ func Render(n access.Notice, r *access.Request) (string, []slack.Block) {
 		return text, []slack.Block{section(fmt.Sprintf(":bell: Reminder: *%s* (%s) has been waiting for a decision since %s. Approve or deny it on the card above.", r.ID, summary(r), formatDate(r.CreatedAt)))}
 	case access.NoticeEscalated:
 		return renderEscalated(n, r)
+	case access.NoticeTakenOver:
+		s := fmt.Sprintf("%s took over task %s (%s). You don't need to do it any more.", user(r.Assignee), r.ID, summary(r))
+		return strings.ReplaceAll(s, "*", ""), []slack.Block{section(":handshake: " + s)}
 	case access.NoticeExpiryWarn:
-		s := fmt.Sprintf("Heads-up: the temporary UXPin access of %s (%s, %s) ends tomorrow, %s. If it is still needed, make a new request with `/uxpin-access`.", esc(r.TargetEmail), r.Role.Label(), r.ID, r.EndDate)
+		s := fmt.Sprintf("Heads-up: the temporary UXPin access of %s (%s, %s) ends at the end of %s. If it is still needed, make a new request with `/uxpin-access`.", esc(r.TargetEmail), r.Role.Label(), r.ID, until(r))
 		return strings.ReplaceAll(s, "`", ""), []slack.Block{section(":hourglass: " + s)}
 	case access.NoticeAutoRemoval:
 		var s string
@@ -428,6 +456,10 @@ func confirmMessage(r *access.Request) (string, []slack.Block) {
 	text := fmt.Sprintf("Done: you now have %s access to UXPin (%s). Does it work?", r.Role.Label(), r.ID)
 	head := section(fmt.Sprintf(":white_check_mark: Done: %s now has *%s* access to UXPin (%s). Look for the invitation email from UXPin, sign in at app.uxpin.com, and tell us whether it works.", esc(r.TargetEmail), r.Role.Label(), r.ID))
 	switch {
+	case r.SupersededBy == access.SupersededRemoved:
+		return text, []slack.Block{head, contextLine(":information_source: This access was removed since, so there is nothing to confirm.")}
+	case r.SupersededBy != "":
+		return text, []slack.Block{head, contextLine(fmt.Sprintf(":information_source: This access was changed since by %s, so there is nothing to confirm here.", esc(r.SupersededBy)))}
 	case r.Confirmed:
 		return text, []slack.Block{head, contextLine(":tada: You confirmed it works. Thanks!")}
 	case r.State == access.StateFulfilled:

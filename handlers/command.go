@@ -186,6 +186,20 @@ func (h *Handler) pending(ctx context.Context, cmd slack.SlashCommand, rep func(
 					button(ActionDone, "Mark done", r.ID, slack.StylePrimary),
 					button(ActionFail, "Can't complete", r.ID, slack.StyleDanger)))
 		}
+		others, err := h.svc.TakeableTasks(ctx, cmd.UserID, 5)
+		if err != nil {
+			h.replyErr(ctx, cmd.ResponseURL, cmd.ChannelID, cmd.UserID, err, "pending")
+			return
+		}
+		if len(others) > 0 {
+			blocks = append(blocks, section("*Other admins' open tasks* (you can take one over)"))
+		}
+		for _, r := range others {
+			lines = append(lines, fmt.Sprintf("take over? %s: %s", r.ID, plainSummary(r)))
+			sec := section(fmt.Sprintf("*%s*: %s, with %s since %s", r.ID, summary(r), user(r.Assignee), formatDate(r.AssignedAt)))
+			sec.Accessory = slack.NewAccessory(button(ActionTakeOver, "Take over", r.ID, ""))
+			blocks = append(blocks, sec)
+		}
 	}
 	if len(lines) == 0 {
 		rep("Nothing is waiting for you.", blocks...)
@@ -198,7 +212,7 @@ func (h *Handler) roster(ctx context.Context, rep func(string, ...slack.Block)) 
 	grants, err := h.svc.Roster(ctx)
 	if err != nil {
 		h.log.Error("roster failed", "err", err)
-		rep(access.ErrorMessage(err))
+		rep(message(err))
 		return
 	}
 	if len(grants) == 0 {

@@ -57,7 +57,7 @@ func newFuzzHandler(tb testing.TB) (*handlers.Handler, *access.Service) {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	svc := access.NewService(db, approvers{"U0CAROL1"}, access.Policy{Admins: []string{"U0ERIN01"}}, nil)
+	svc := access.NewService(db, approvers{"U0CAROL1"}, access.Config{Admins: []string{"U0ERIN01"}}, nil)
 	// A pending request to aim forged clicks at.
 	if _, err := svc.Submit(context.Background(), access.Submission{
 		Action: access.ActionGrant, Requester: "U0ALICE1", Role: access.RoleEditor, Justification: "seed",
@@ -159,7 +159,7 @@ func FuzzSubmissionFromView(f *testing.F) {
 	f.Add([]byte(`{"type":"view_submission","user":{"id":"U1"},"view":{"callback_id":"uxpin_request","state":{"values":{"action":{"action":{"selected_option":{"value":"grant"}}},"role":{"role":{"selected_option":{"value":"viewer"}}}}}}}`))
 	f.Add([]byte(`{"user":{"id":"U1"},"view":{"state":{"values":{"end_date":{"end_date":{"selected_date":"9999-99-99"}},"justification":{"justification":{"value":"\u0000"}}}}}}`))
 	f.Add([]byte(`{"user":{"id":"U1"},"view":{"state":null}}`))
-	svc := access.NewService(nil, nil, access.Policy{AllowedDomains: []string{"example.com"}}, nil)
+	svc := access.NewService(nil, nil, access.Config{AllowedDomains: []string{"example.com"}}, nil)
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		var cb slack.InteractionCallback
 		if json.Unmarshal(raw, &cb) != nil {

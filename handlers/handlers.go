@@ -47,6 +47,10 @@ type Options struct {
 	AuditAPI  AuditAPI
 	Workspace Workspace
 	Drafts    AuditDrafts
+	// LeaverWindow is how long leavers reported by user_change events are
+	// gathered into one check, so a mass deactivation meets the breaker;
+	// zero checks at once.
+	LeaverWindow time.Duration
 }
 
 // HomeViewers records who has opened the App Home tab.
@@ -66,6 +70,10 @@ type Handler struct {
 	auditAPI      AuditAPI
 	workspace     Workspace
 	drafts        AuditDrafts
+	leaverWindow  time.Duration
+	leavers       leaverBatch
+	stop          chan struct{} // closed by Wait: batches check at once
+	stopOnce      sync.Once
 	bg            sync.WaitGroup
 }
 
@@ -76,7 +84,8 @@ func New(svc *access.Service, api SlackAPI, dir Directory, log *slog.Logger, opt
 		hc = &http.Client{Timeout: 10 * time.Second}
 	}
 	return &Handler{svc: svc, api: api, dir: dir, log: log, http: hc, responseHosts: opts.ResponseHosts, homes: opts.Homes,
-		auditAPI: opts.AuditAPI, workspace: opts.Workspace, drafts: opts.Drafts}
+		auditAPI: opts.AuditAPI, workspace: opts.Workspace, drafts: opts.Drafts,
+		leaverWindow: opts.LeaverWindow, stop: make(chan struct{})}
 }
 
 // ResponseHostsFor returns the response_url hosts to trust for a Web API base
@@ -139,9 +148,9 @@ func (h *Handler) replyErr(ctx context.Context, responseURL, channel, user strin
 	if code == access.EINTERNAL {
 		h.log.Error(what+" failed", "user", user, "err", err)
 	} else {
-		h.log.Info(what+" refused", "user", user, "code", code, "reason", access.ErrorMessage(err))
+		h.log.Info(what+" refused", "user", user, "code", code, "reason", message(err))
 	}
-	h.reply(ctx, responseURL, channel, user, access.ErrorMessage(err))
+	h.reply(ctx, responseURL, channel, user, message(err))
 }
 
 func formatDate(t time.Time) string {

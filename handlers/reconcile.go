@@ -162,8 +162,12 @@ func (h *Handler) background(f func(context.Context)) {
 	}()
 }
 
-// Wait waits for background work (seat audits) to finish.
-func (h *Handler) Wait() { h.bg.Wait() }
+// Wait waits for background work (seat audits, a gathered leaver check) to
+// finish; a leaver batch still gathering is checked at once.
+func (h *Handler) Wait() {
+	h.stopOnce.Do(func() { close(h.stop) })
+	h.bg.Wait()
+}
 
 // runAudit reconciles text against the ledger and DMs actor the report.
 func (h *Handler) runAudit(ctx context.Context, actor, text string) {
@@ -188,8 +192,8 @@ func (h *Handler) runAudit(ctx context.Context, actor, text string) {
 	}
 	rec, err := h.svc.RunAudit(ctx, actor, text, isLeaver)
 	if err != nil {
-		h.log.Info("seat audit refused", "user", actor, "reason", access.ErrorMessage(err))
-		h.dm(ctx, actor, "The seat audit did not run: "+access.ErrorMessage(err))
+		h.log.Info("seat audit refused", "user", actor, "reason", message(err))
+		h.dm(ctx, actor, "The seat audit did not run: "+message(err))
 		return
 	}
 	h.log.Info("seat audit done", "audit", rec.ID, "by", actor, "summary", rec.Summary())
@@ -408,7 +412,7 @@ func (h *Handler) bulk(ctx context.Context, actor, id string, kind access.Findin
 	}
 	rec, _, err := h.svc.Finding(ctx, id, 0)
 	if err != nil {
-		return access.ErrorMessage(err)
+		return message(err)
 	}
 	var made, skipped []string
 	for i, f := range rec.Audit.Findings {
@@ -420,9 +424,9 @@ func (h *Handler) bulk(ctx context.Context, actor, id string, kind access.Findin
 		case err == nil:
 			made = append(made, r.ID)
 		case access.ErrorCode(err) == access.EUNAUTHORIZED:
-			return access.ErrorMessage(err)
+			return message(err)
 		default:
-			skipped = append(skipped, f.Email+" ("+access.ErrorMessage(err)+")")
+			skipped = append(skipped, f.Email+" ("+message(err)+")")
 		}
 	}
 	out := fmt.Sprintf("Created %d request(s): %s.", len(made), strings.Join(made, ", "))
@@ -471,7 +475,7 @@ func (h *Handler) fileShared(ctx context.Context, ev *slackevents.MessageEvent) 
 	}
 	actor := ev.User
 	if ok, err := h.privilegedErr(ctx, actor); !ok {
-		h.dm(ctx, actor, access.ErrorMessage(err)+" I can only read files for the seat audit.")
+		h.dm(ctx, actor, message(err)+" I can only read files for the seat audit.")
 		return
 	}
 	f := ev.Message.Files[0]

@@ -18,7 +18,7 @@ func (h *Handler) ViewSubmission(ctx context.Context, cb slack.InteractionCallba
 		return h.submitRequest(ctx, cb)
 	case CallbackDeny:
 		return h.submitReason(ctx, cb, func(id, actor, reason string) (*access.Request, error) {
-			return h.svc.Decide(ctx, id, actor, false, reason)
+			return h.svc.Decide(ctx, id, actor, access.Decision{Reason: reason})
 		})
 	case CallbackFail:
 		return h.submitReason(ctx, cb, func(id, actor, reason string) (*access.Request, error) {
@@ -71,6 +71,19 @@ func (h *Handler) submitRequest(ctx context.Context, cb slack.InteractionCallbac
 		}
 		sub.Target = p
 	}
+	if sub.EndDate != "" {
+		// The end date is the requester's: it ends at the end of that day
+		// in their time zone.
+		me := sub.Target
+		if me.ID != sub.Requester {
+			var err error
+			if me, err = h.dir.Person(ctx, sub.Requester); err != nil {
+				h.log.Error("user lookup failed", "requester", sub.Requester, "err", err)
+				return fieldErrors(map[string]string{blockEndDate: "I couldn't look up your time zone in Slack just now. Please try again."})
+			}
+		}
+		sub.RequesterTZ = me.TZ
+	}
 	r, err := h.svc.Submit(ctx, sub)
 	if err != nil {
 		return h.submitError(err, "submit request", blockAction, cb.User.ID)
@@ -108,9 +121,9 @@ func (h *Handler) submitError(err error, what, fallback, user string) any {
 	if access.ErrorCode(err) == access.EINTERNAL {
 		h.log.Error(what+" failed", "user", user, "err", err)
 	} else {
-		h.log.Info(what+" refused", "user", user, "reason", access.ErrorMessage(err))
+		h.log.Info(what+" refused", "user", user, "reason", message(err))
 	}
-	return fieldErrors(map[string]string{fallback: access.ErrorMessage(err)})
+	return fieldErrors(map[string]string{fallback: message(err)})
 }
 
 func fieldErrors(fields map[string]string) *slack.ViewSubmissionResponse {

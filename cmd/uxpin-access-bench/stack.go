@@ -107,7 +107,7 @@ func openStack(f *fakeslack.Server, c stackConfig) (*stack, error) {
 	hc := &http.Client{Transport: s.watch, Timeout: 30 * time.Second}
 	s.API = slack.New(benchBotToken, slack.OptionAppLevelToken(benchAppToken), slack.OptionAPIURL(f.APIURL()), slack.OptionHTTPClient(hc))
 	dir := bot.NewDirectory(s.API, c.Approvers, nil, 5*time.Minute)
-	s.Service = access.NewService(db, dir, access.Policy{
+	s.Service = access.NewService(db, dir, access.Config{
 		Admins:           c.Admins,
 		AuditChannel:     auditChannel,
 		ReminderInterval: 24 * time.Hour,

@@ -23,6 +23,10 @@ import (
 	"github.com/uxpin-access-bot/uxpin-access-bot/storage"
 )
 
+// defaultLeaverWindow gathers the user_change events of a mass deactivation
+// into one leaver check, so the breaker sees them together.
+const defaultLeaverWindow = 30 * time.Second
+
 // drainTimeout bounds how long shutdown waits for in-flight work.
 const drainTimeout = 10 * time.Second
 
@@ -37,6 +41,9 @@ type Main struct {
 	SchedulerTick time.Duration
 	// Now is the clock; nil means time.Now. Tests move it forward.
 	Now func() time.Time
+	// LeaverWindow gathers leavers reported by events into one check;
+	// zero means defaultLeaverWindow.
+	LeaverWindow time.Duration
 
 	httpAddr atomic.Value // string: where the ops listener is bound
 
@@ -62,6 +69,9 @@ func newLogger(c *Config, w io.Writer) *slog.Logger {
 // Open opens the database and builds every part, without connecting to Slack.
 func (m *Main) Open() error {
 	c := m.Config
+	if m.LeaverWindow <= 0 {
+		m.LeaverWindow = defaultLeaverWindow
+	}
 	db, err := storage.Open(c.DBPath, storage.Options{LockTimeout: time.Second, Now: m.Now})
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", c.DBPath, err)
@@ -74,7 +84,7 @@ func (m *Main) Open() error {
 	hc := &http.Client{Transport: m.Metrics.Transport(base), Timeout: 30 * time.Second}
 	m.API = slack.New(c.BotToken, slack.OptionAppLevelToken(c.AppToken), slack.OptionAPIURL(c.APIURL), slack.OptionHTTPClient(hc))
 	dir := bot.NewDirectory(m.API, c.ApproverUsers(), c.ApproverGroups(), 5*time.Minute)
-	m.Service = access.NewService(db, dir, access.Policy{
+	m.Service = access.NewService(db, dir, access.Config{
 		Admins:           c.Admins,
 		AllowedDomains:   c.AllowedEmailDomains,
 		AuditChannel:     c.AuditChannel,
@@ -82,6 +92,8 @@ func (m *Main) Open() error {
 		EscalateAfter:    c.EscalateAfter,
 		SeatsEditor:      c.SeatsEditor,
 		SeatsAdmin:       c.SeatsAdmin,
+		MaxAccessDays:    c.MaxAccessDays,
+		LeaverAutoMax:    c.LeaverAutoMax,
 	}, m.Now)
 	m.Handlers = handlers.New(m.Service, m.API, dir, m.Log, handlers.Options{
 		ResponseHosts: handlers.ResponseHostsFor(c.APIURL),
@@ -89,6 +101,7 @@ func (m *Main) Open() error {
 		AuditAPI:      m.API,
 		Workspace:     dir,
 		Drafts:        db,
+		LeaverWindow:  m.LeaverWindow,
 	})
 	m.Bot = bot.New(m.API, m.Handlers, m.Log)
 	m.Bot.Observe(m.Metrics)

@@ -104,12 +104,14 @@ func TestTemporaryAccessExpires(t *testing.T) {
 	h.click(uErin, h.dmWith(uErin, "UXPin task R-1"), handlers.ActionDone)
 	h.waitState("R-1", "fulfilled")
 
-	clk.Set(time.Date(2026, 12, 9, 1, 0, 0, 0, time.UTC))
-	h.dmWith(uAlice, "ends tomorrow, 2026-12-10")
-	h.dmWith(uBob, "ends tomorrow, 2026-12-10")
+	// Access ends at the end of 2026-12-10 (alice has no time zone in
+	// Slack, so UTC): the warning comes a day before.
+	clk.Set(time.Date(2026, 12, 10, 0, 0, 1, 0, time.UTC))
+	h.dmWith(uAlice, "ends at the end of 2026-12-10 (end of day, UTC)")
+	h.dmWith(uBob, "ends at the end of 2026-12-10 (end of day, UTC)")
 
 	h.restart() // timers survive a restart
-	clk.Set(time.Date(2026, 12, 10, 0, 0, 1, 0, time.UTC))
+	clk.Set(time.Date(2026, 12, 11, 0, 0, 1, 0, time.UTC))
 	task := h.dmWith(uErin, "UXPin task R-2", "Remove from Team", "`bob@example.com`")
 	if !strings.Contains(msgText(task), "<@"+uCarol+"> (the original decision on R-1)") {
 		t.Errorf("expiry task does not say it was approved by the original decision: %s", msgText(task))

@@ -45,6 +45,9 @@ type Config struct {
 
 	SeatsEditor int `envconfig:"UXPIN_SEATS_EDITOR" desc:"Purchased UXPin Editor seats, for the seat budget; 0 or unset means not tracked."`
 	SeatsAdmin  int `envconfig:"UXPIN_SEATS_ADMIN" desc:"Purchased UXPin Admin seats, for the seat budget; 0 or unset means not tracked."`
+
+	MaxAccessDays int `envconfig:"UXPIN_MAX_ACCESS_DAYS" default:"365" desc:"Latest end date a request may ask for, in days from today (1-3650)."`
+	LeaverAutoMax int `envconfig:"UXPIN_LEAVER_AUTO_MAX" default:"5" desc:"Most leavers one check removes without asking the approvers; more at once and nothing is removed until an approver acts (0 always asks)."`
 }
 
 // ConfigError reports one bad configuration variable. Msg never contains a
@@ -211,6 +214,12 @@ func (c *Config) validate() error {
 	}
 	if c.EscalateAfter <= 0 {
 		return configErrorf("UXPIN_ESCALATE_AFTER", "must be a positive duration; got %s", c.EscalateAfter)
+	}
+	if c.MaxAccessDays < 1 || c.MaxAccessDays > 3650 {
+		return configErrorf("UXPIN_MAX_ACCESS_DAYS", "must be a number of days from 1 to 3650; got %d", c.MaxAccessDays)
+	}
+	if c.LeaverAutoMax < 0 {
+		return configErrorf("UXPIN_LEAVER_AUTO_MAX", "must be 0 or more; got %d", c.LeaverAutoMax)
 	}
 
 	domains := make([]string, 0, len(c.AllowedEmailDomains))

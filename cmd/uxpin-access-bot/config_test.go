@@ -33,7 +33,7 @@ var specVars = []string{
 	"UXPIN_DB_PATH", "UXPIN_HTTP_ADDR",
 	"UXPIN_REMINDER_INTERVAL", "UXPIN_ESCALATE_AFTER",
 	"UXPIN_ALLOWED_EMAIL_DOMAINS", "UXPIN_LOG_FORMAT", "UXPIN_LOG_LEVEL",
-	"UXPIN_ADMIN_TOKEN", "UXPIN_SEATS_EDITOR", "UXPIN_SEATS_ADMIN",
+	"UXPIN_ADMIN_TOKEN", "UXPIN_SEATS_EDITOR", "UXPIN_SEATS_ADMIN", "UXPIN_MAX_ACCESS_DAYS", "UXPIN_LEAVER_AUTO_MAX",
 }
 
 var secretVars = []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "UXPIN_ADMIN_TOKEN"}
@@ -194,6 +194,8 @@ func TestLoadConfigMinimal(t *testing.T) {
 		EscalateAfter:    48 * time.Hour,
 		LogFormat:        "text",
 		LogLevel:         "info",
+		MaxAccessDays:    365,
+		LeaverAutoMax:    5,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("LoadConfig(%v) = %#v; want %#v", env, *c, *want)

@@ -166,6 +166,8 @@ func (h *harness) start() {
 	}
 	m := &Main{Config: cfg, Log: newLogger(cfg, io.MultiWriter(h.logs, testLogWriter{h.t}))}
 	m.Delivery.BaseBackoff = 100 * time.Millisecond
+	// A mass deactivation is gathered for this long before one check.
+	m.LeaverWindow = 200 * time.Millisecond
 	// The fake enforces no rate limits unless a test asks; pacing is
 	// tested on its own and in TestBacklogIsPaced.
 	m.Delivery.Limits.Off = true

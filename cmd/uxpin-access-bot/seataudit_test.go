@@ -101,9 +101,23 @@ func TestSeatAudit(t *testing.T) {
 	if err != nil || len(decodeAck(t, ack).Errors) > 0 {
 		t.Fatalf("adopt: %v %s", err, ack.Payload)
 	}
-	if g, _ := h.m.DB.GrantFor(context.Background(), uGina); g == nil || g.Role != access.RoleEditor {
-		t.Errorf("gina in the ledger = %+v; want Editor", g)
+	// Recording a seat is a grant request like any other (SPEC §9.1):
+	// nothing is in the ledger until another approver approves and an
+	// admin confirms the seat in UXPin.
+	if g, _ := h.m.DB.GrantFor(context.Background(), uGina); g != nil {
+		t.Fatalf("gina in the ledger before anyone approved: %+v", g)
 	}
+	adoptCard := h.dmWith(uDave, "UXPin access request", "gina@example.com", "Approve")
+	if h.cards(uCarol, adoptRequestID(t, adoptCard)) != 0 {
+		t.Errorf("carol, who asked, got a card for her own request")
+	}
+	h.click(uDave, adoptCard, handlers.ActionApprove)
+	adoptTask := h.dmWith(uErin, "UXPin task", "gina@example.com", "Nothing needs to change")
+	h.click(uErin, adoptTask, handlers.ActionDone)
+	h.waitFor("gina in the ledger", func() bool {
+		g, _ := h.m.DB.GrantFor(context.Background(), uGina)
+		return g != nil && g.Role == access.RoleEditor
+	})
 
 	// Bulk: remove the leaver and the other unknown seat; fix the drift.
 	for _, kind := range []access.FindingKind{access.FindingLeaver, access.FindingUnknown, access.FindingRoleDrift} {
@@ -194,6 +208,17 @@ func TestSeatBudget(t *testing.T) {
 	}
 	h.click(uDave, card2, handlers.ActionApproveOverBudget)
 	h.waitState(id2, "approved")
+}
+
+// adoptRequestID reads the request ID off an approval card's text.
+func adoptRequestID(t *testing.T, card fakeslack.Message) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(card.Text, "UXPin access request ")
+	id, _, ok2 := strings.Cut(rest, ":")
+	if !ok || !ok2 {
+		t.Fatalf("no request ID in %q", card.Text)
+	}
+	return id
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

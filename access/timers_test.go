@@ -34,10 +34,10 @@ type rig struct {
 	clk  *clock
 	db   *storage.DB
 	svc  *access.Service
-	pol  access.Policy
+	pol  access.Config
 }
 
-func newRig(t *testing.T, pol access.Policy) *rig {
+func newRig(t *testing.T, pol access.Config) *rig {
 	r := &rig{t: t, path: filepath.Join(t.TempDir(), "s.db"), clk: &clock{t: time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)}, pol: pol}
 	r.open()
 	t.Cleanup(func() { r.db.Close() })
@@ -109,7 +109,7 @@ func (r *rig) get(id string) *access.Request {
 }
 
 func TestReminderFiresOnceAndCatchesUp(t *testing.T) {
-	r := newRig(t, access.Policy{Admins: []string{"ADM"}, ReminderInterval: time.Hour})
+	r := newRig(t, access.Config{Admins: []string{"ADM"}, ReminderInterval: time.Hour})
 	req := r.submit("T1", "")
 	if n := r.fire(); n != 0 {
 		t.Fatalf("FireDue before the interval fired %d timers", n)
@@ -140,7 +140,7 @@ func TestReminderFiresOnceAndCatchesUp(t *testing.T) {
 	}
 
 	// A decision disarms it.
-	if _, err := r.svc.Decide(context.Background(), req.ID, "A1", true, ""); err != nil {
+	if _, err := r.svc.Decide(context.Background(), req.ID, "A1", access.Decision{Approve: true}); err != nil {
 		t.Fatal(err)
 	}
 	r.clk.Add(5 * time.Hour)
@@ -151,9 +151,9 @@ func TestReminderFiresOnceAndCatchesUp(t *testing.T) {
 }
 
 func TestTimerSurvivesRestartBetweenDueAndFiring(t *testing.T) {
-	r := newRig(t, access.Policy{Admins: []string{"ADM1", "ADM2"}, EscalateAfter: 48 * time.Hour})
+	r := newRig(t, access.Config{Admins: []string{"ADM1", "ADM2"}, EscalateAfter: 48 * time.Hour})
 	req := r.submit("T1", "")
-	if _, err := r.svc.Decide(context.Background(), req.ID, "A1", true, ""); err != nil {
+	if _, err := r.svc.Decide(context.Background(), req.ID, "A1", access.Decision{Approve: true}); err != nil {
 		t.Fatal(err)
 	}
 	r.clk.Add(49 * time.Hour)
@@ -171,9 +171,9 @@ func TestTimerSurvivesRestartBetweenDueAndFiring(t *testing.T) {
 }
 
 func TestEscalationWithOneAdminGoesToApprovers(t *testing.T) {
-	r := newRig(t, access.Policy{Admins: []string{"ADM1"}, EscalateAfter: time.Hour})
+	r := newRig(t, access.Config{Admins: []string{"ADM1"}, EscalateAfter: time.Hour})
 	req := r.submit("T1", "")
-	if _, err := r.svc.Decide(context.Background(), req.ID, "A1", true, ""); err != nil {
+	if _, err := r.svc.Decide(context.Background(), req.ID, "A1", access.Decision{Approve: true}); err != nil {
 		t.Fatal(err)
 	}
 	r.clk.Add(time.Hour)
@@ -188,16 +188,22 @@ func TestEscalationWithOneAdminGoesToApprovers(t *testing.T) {
 }
 
 func TestExpiryCreatesApprovedRemoval(t *testing.T) {
-	r := newRig(t, access.Policy{Admins: []string{"ADM1"}})
+	r := newRig(t, access.Config{Admins: []string{"ADM1"}})
 	ctx := context.Background()
 	req := r.submit("T1", "2026-12-05")
-	if _, err := r.svc.Decide(ctx, req.ID, "A1", true, ""); err != nil {
+	if _, err := r.svc.Decide(ctx, req.ID, "A1", access.Decision{Approve: true}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.svc.Complete(ctx, req.ID, "ADM1"); err != nil {
 		t.Fatal(err)
 	}
-	r.clk.t = time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)
+	// Access ends at the end of 2026-12-05 (UTC here): the warning is a
+	// day before that, at the start of the end date.
+	r.clk.t = time.Date(2026, 12, 4, 23, 59, 0, 0, time.UTC)
+	if n := r.fire(); n != 0 {
+		t.Fatalf("two days before the end fired %d; want 0", n)
+	}
+	r.clk.t = time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
 	if n := r.fire(); n != 1 || r.queued(access.NoticeExpiryWarn) != 2 {
 		t.Fatalf("a day before: fired %d, warnings %d; want 1 and 2 (requester, target)", n, r.queued(access.NoticeExpiryWarn))
 	}
@@ -223,13 +229,13 @@ func TestExpiryCreatesApprovedRemoval(t *testing.T) {
 }
 
 func TestOffboardOncePerLeaver(t *testing.T) {
-	r := newRig(t, access.Policy{Admins: []string{"ADM1"}})
+	r := newRig(t, access.Config{Admins: []string{"ADM1"}})
 	ctx := context.Background()
 	req := r.submit("T1", "")
-	r.svc.Decide(ctx, req.ID, "A1", true, "")
+	r.svc.Decide(ctx, req.ID, "A1", access.Decision{Approve: true})
 	r.svc.Complete(ctx, req.ID, "ADM1")
 	p := access.Person{ID: "T1", Deleted: true}
-	if _, err := r.svc.Offboard(ctx, access.Person{ID: "NOBODY"}, "left"); access.ErrorCode(err) != access.ENOTFOUND {
+	if _, err := r.svc.Offboard(ctx, access.Person{ID: "NOBODY", Deleted: true}, "left"); access.ErrorCode(err) != access.ENOTFOUND {
 		t.Errorf("Offboard(no access) = %v; want ENOTFOUND", err)
 	}
 	var wg sync.WaitGroup
@@ -262,10 +268,10 @@ func TestOffboardOncePerLeaver(t *testing.T) {
 }
 
 func TestConfirmAndReopen(t *testing.T) {
-	r := newRig(t, access.Policy{Admins: []string{"ADM1"}})
+	r := newRig(t, access.Config{Admins: []string{"ADM1"}})
 	ctx := context.Background()
 	a := r.submit("T1", "")
-	r.svc.Decide(ctx, a.ID, "A1", true, "")
+	r.svc.Decide(ctx, a.ID, "A1", access.Decision{Approve: true})
 	r.svc.Complete(ctx, a.ID, "ADM1")
 	if _, err := r.svc.Confirm(ctx, a.ID, "U1"); access.ErrorCode(err) != access.EUNAUTHORIZED {
 		t.Errorf("Confirm by the requester = %v; want EUNAUTHORIZED (only the target)", err)
@@ -281,7 +287,7 @@ func TestConfirmAndReopen(t *testing.T) {
 	}
 
 	b := r.submit("T2", "")
-	r.svc.Decide(ctx, b.ID, "A1", true, "")
+	r.svc.Decide(ctx, b.ID, "A1", access.Decision{Approve: true})
 	r.svc.Complete(ctx, b.ID, "ADM1")
 	if _, err := r.svc.Reopen(ctx, b.ID, "T2", ""); access.ErrorCode(err) != access.EINVALID {
 		t.Errorf("Reopen without a message = %v; want EINVALID", err)

@@ -1,0 +1,567 @@
+package access
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	_ "time/tzdata" // end dates are read in the requester's zone, also in a distroless image
+	"unicode/utf8"
+)
+
+// Input limits, chosen well inside Slack's (section text ≤ 3000 characters) so
+// every message that quotes them stays valid Block Kit.
+const (
+	MaxJustification = 1000
+	MaxReason        = 500
+)
+
+// zone returns the location of an IANA zone name, or UTC for "" or a name
+// this build does not know.
+func zone(name string) *time.Location {
+	if name == "" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// EndOfDay is the instant temporary access with end date date (YYYY-MM-DD)
+// ends: the start of the next day in zone (SPEC §9.6).
+func EndOfDay(date, zoneName string) (time.Time, error) {
+	d, err := time.ParseInLocation(time.DateOnly, date, zone(zoneName))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("end date %q: %w", date, err)
+	}
+	return d.AddDate(0, 0, 1), nil
+}
+
+// Validate checks a submission against the configuration without touching
+// storage.
+func (l *Lifecycle) Validate(sub Submission) error {
+	var v ValidationError
+	if !sub.Action.Valid() {
+		v.add(FieldAction, "Choose what you want: grant, change or remove.")
+	}
+	t := sub.Target
+	switch {
+	case t.ID == "":
+		v.add(FieldTarget, "Choose the person this request is for.")
+	case t.IsBot:
+		v.add(FieldTarget, "That is a bot or app; UXPin seats are for people.")
+	case t.Deleted:
+		v.add(FieldTarget, "That person's Slack account is deactivated.")
+	case t.Email == "":
+		v.add(FieldTarget, "That person has no email address in Slack, which UXPin needs.")
+	case !l.domainAllowed(t.Email):
+		v.add(FieldTarget, fmt.Sprintf("%s is outside the allowed email domains (%s).", t.Email, strings.Join(l.cfg.AllowedDomains, ", ")))
+	}
+	needsRole := sub.Action == ActionGrant || sub.Action == ActionChange
+	if needsRole && !sub.Role.Valid() {
+		v.add(FieldRole, "Choose a role: Viewer, Editor or Admin.")
+	}
+	just := strings.TrimSpace(sub.Justification)
+	switch {
+	case needsRole && just == "":
+		v.add(FieldJustification, "Say why this access is needed.")
+	case utf8.RuneCountInString(just) > MaxJustification:
+		v.add(FieldJustification, fmt.Sprintf("Keep it under %d characters.", MaxJustification))
+	}
+	if sub.EndDate != "" {
+		// "Today" is the requester's today: the date picker shows their
+		// calendar.
+		now := l.now().In(zone(sub.RequesterTZ))
+		today := now.Format(time.DateOnly)
+		latest := now.AddDate(0, 0, l.cfg.MaxAccessDays).Format(time.DateOnly)
+		end, err := time.Parse(time.DateOnly, sub.EndDate)
+		switch {
+		case err != nil:
+			v.add(FieldEndDate, "Use a date like 2026-12-31.")
+		case sub.Action == ActionRemove:
+			v.add(FieldEndDate, "An end date only applies to granted or changed access.")
+		case end.Format(time.DateOnly) <= today:
+			v.add(FieldEndDate, "The end date must be in the future.")
+		case end.Format(time.DateOnly) > latest:
+			v.add(FieldEndDate, fmt.Sprintf("Temporary access can last at most %d days: pick %s or earlier.", l.cfg.MaxAccessDays, latest))
+		}
+	}
+	return v.orNil()
+}
+
+func (c *core) domainAllowed(email string) bool {
+	if len(c.cfg.AllowedDomains) == 0 {
+		return true
+	}
+	_, domain, ok := strings.Cut(strings.ToLower(email), "@")
+	return ok && slices.Contains(c.cfg.AllowedDomains, domain)
+}
+
+// Submit validates and stores a new request, owing the requester a receipt and
+// every eligible approver a card.
+func (l *Lifecycle) Submit(ctx context.Context, sub Submission) (*Request, error) {
+	return l.submit(ctx, sub, func(*Request) {})
+}
+
+// submit is Submit with a hook that marks the new request before it is
+// stored (the seat audit's origin, for instance).
+func (l *Lifecycle) submit(ctx context.Context, sub Submission, mark func(*Request)) (*Request, error) {
+	sub.Justification = Clean(sub.Justification)
+	if sub.Action == ActionRemove {
+		sub.Role = ""
+	}
+	if err := l.Validate(sub); err != nil {
+		return nil, err
+	}
+	approvers, err := l.dir.Approvers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("resolve approvers: %w", err)
+	}
+	now := l.now()
+	return l.create(ctx, func(tx Tx, r *Request) (Effects, error) {
+		if id, err := tx.OpenRequestFor(sub.Target.ID, sub.Action); err != nil {
+			return Effects{}, err
+		} else if id != "" {
+			return Effects{}, &ValidationError{Fields: map[string]string{
+				FieldTarget: fmt.Sprintf("%s already asks to %s for this person and is still open.", id, strings.ToLower(sub.Action.Label())),
+			}}
+		}
+		g, err := tx.GrantFor(sub.Target.ID)
+		if err != nil {
+			return Effects{}, err
+		}
+		if err := checkAgainstLedger(sub, g); err != nil {
+			return Effects{}, err
+		}
+		*r = Request{
+			ID: r.ID, CreatedAt: now, UpdatedAt: now,
+			Action: sub.Action, Requester: sub.Requester,
+			Target: sub.Target.ID, TargetEmail: sub.Target.Email, TargetName: sub.Target.Name,
+			Role: sub.Role, Justification: sub.Justification, EndDate: sub.EndDate,
+			State: StatePending,
+		}
+		if sub.EndDate != "" {
+			r.EndZone = sub.RequesterTZ
+		}
+		if g != nil {
+			r.CurrentRole = g.Role
+		}
+		mark(r)
+		for _, a := range approvers {
+			if a != r.Requester && a != r.Target {
+				r.Approvers = append(r.Approvers, a)
+			}
+		}
+		if l.cfg.ReminderInterval > 0 {
+			r.RemindAt = now.Add(l.cfg.ReminderInterval)
+		}
+		fx := Effects{Events: []Event{l.event(r, r.Requester, "", StatePending, "submitted")}}
+		fx.Notices = append(fx.Notices, Notice{Kind: NoticeSubmitted, RequestID: r.ID, To: r.Requester})
+		for _, a := range r.Approvers {
+			fx.Notices = append(fx.Notices, Notice{Kind: NoticeApprovalCard, RequestID: r.ID, To: a})
+		}
+		fx.Notices = append(fx.Notices, homes(tx, append([]string{r.Requester}, r.Approvers...)...)...)
+		return fx, nil
+	})
+}
+
+func checkAgainstLedger(sub Submission, g *Grant) error {
+	switch {
+	case sub.Action == ActionGrant && g != nil:
+		return &ValidationError{Fields: map[string]string{
+			FieldAction: fmt.Sprintf("This person already holds UXPin access as %s (%s). Choose Change role or Remove access.", g.Role.Label(), g.RequestID),
+		}}
+	case sub.Action == ActionChange && g != nil && g.Role == sub.Role:
+		return &ValidationError{Fields: map[string]string{
+			FieldRole: fmt.Sprintf("This person already has the %s role.", g.Role.Label()),
+		}}
+	}
+	return nil
+}
+
+// Decision is an approver's answer to a request: approve (past the seat
+// budget when confirmed, or for a lesser role), or deny with a reason.
+type Decision struct {
+	Approve bool
+	Reason  string // required to deny
+	// OverBudget confirms an approval past the role's seat budget.
+	OverBudget bool
+	// AsRole approves a grant or change for this role instead of the one
+	// asked ("Approve as Viewer").
+	AsRole Role
+}
+
+// Decide records an approver's decision (SPEC §5 step 2). The policy decides
+// who may; the first valid decision wins and any later one is refused as
+// moved on. An approval past the seat budget is refused with a *BudgetError
+// unless d.OverBudget.
+func (l *Lifecycle) Decide(ctx context.Context, id, actor string, d Decision) (*Request, error) {
+	act := ActDeny
+	if d.Approve {
+		act = ActApprove
+	}
+	reason := Clean(d.Reason)
+	if !d.Approve && reason == "" {
+		return nil, &ValidationError{Fields: map[string]string{FieldReason: "Say why the request is denied."}}
+	}
+	if utf8.RuneCountInString(reason) > MaxReason {
+		return nil, &ValidationError{Fields: map[string]string{FieldReason: fmt.Sprintf("Keep it under %d characters.", MaxReason)}}
+	}
+	now := l.now()
+	return l.guard(ctx, id, act, actor, func(tx Tx, r *Request, _ *Grant) (Effects, error) {
+		r.DecidedBy, r.DecidedAt, r.UpdatedAt = actor, now, now
+		r.RemindAt = time.Time{}
+		fx := Effects{Notices: []Notice{
+			{Kind: NoticeCardsUpdate, RequestID: r.ID},
+			{Kind: NoticeDecided, RequestID: r.ID, To: r.Requester},
+		}}
+		fx.Notices = append(fx.Notices, homes(tx, append([]string{r.Requester}, r.Approvers...)...)...)
+		if !d.Approve {
+			r.State, r.DenyReason = StateDenied, reason
+			fx.Events = append(fx.Events, l.event(r, actor, StatePending, StateDenied, reason))
+			fx.Notices = append(fx.Notices, l.auditNotice(r)...)
+			return fx, nil
+		}
+		// detail is local: storage may run this function more than once.
+		detail := reason
+		if d.AsRole != "" && d.AsRole != r.Role {
+			if r.Action == ActionRemove || !d.AsRole.Valid() {
+				return Effects{}, Errorf(EINVALID, "%s can't be approved with another role.", r.ID)
+			}
+			detail = fmt.Sprintf("approved as %s instead of %s", d.AsRole.Label(), r.Role.Label())
+			r.Role = d.AsRole
+		}
+		if err := l.checkBudget(tx, r, d.OverBudget); err != nil {
+			return Effects{}, err
+		}
+		if d.OverBudget {
+			detail = strings.TrimSpace(detail + " (past the seat budget, confirmed)")
+		}
+		r.State = StateApproved
+		fx.Events = append(fx.Events, l.event(r, actor, StatePending, StateApproved, detail))
+		if err := l.assign(tx, r, now, &fx); err != nil {
+			return Effects{}, err
+		}
+		return fx, nil
+	})
+}
+
+// assign gives an approved request's task to the least-loaded admin who is
+// not its target and, when another admin can take it, not its approver
+// (SPEC §9.4); arms its escalation, and owes that admin the task DM.
+func (c *core) assign(tx Tx, r *Request, now time.Time, fx *Effects) error {
+	counts, err := tx.OpenTaskCounts()
+	if err != nil {
+		return err
+	}
+	r.Assignee = PickAdmin(c.cfg.Admins, counts, r.Target, r.DecidedBy)
+	if r.Assignee == "" {
+		fx.Events = append(fx.Events, c.event(r, "", StateApproved, StateApproved, "no eligible UXPin admin to assign"))
+		return nil
+	}
+	r.AssignedAt = now
+	if c.cfg.EscalateAfter > 0 {
+		r.EscalateAt = now.Add(c.cfg.EscalateAfter)
+	}
+	fx.Events = append(fx.Events, c.event(r, "", StateApproved, StateApproved, "assigned to "+r.Assignee))
+	fx.Notices = append(fx.Notices, Notice{Kind: NoticeTask, RequestID: r.ID, To: r.Assignee}, Notice{Kind: NoticeHome, To: r.Assignee})
+	return nil
+}
+
+// PickAdmin returns the admin with the fewest open tasks who is not the
+// target, preferring the earlier-configured admin on a tie, or "" if none.
+// Admins in avoid (the request's approver) are picked only when no other
+// admin can take the task.
+func PickAdmin(admins []string, openTasks map[string]int, target string, avoid ...string) string {
+	pick := func(skip func(string) bool) string {
+		best := ""
+		for _, a := range admins {
+			if a == target || skip(a) {
+				continue
+			}
+			if best == "" || openTasks[a] < openTasks[best] {
+				best = a
+			}
+		}
+		return best
+	}
+	if a := pick(func(a string) bool { return slices.Contains(avoid, a) }); a != "" {
+		return a
+	}
+	return pick(func(string) bool { return false })
+}
+
+// Check returns the request if actor may do act on it now, or the refusal
+// the act itself would meet. Handlers use it before opening a modal (a
+// deny reason, a failure reason), so nobody types a reason only to be
+// refused; the act checks again when submitted.
+func (l *Lifecycle) Check(ctx context.Context, act Act, id, actor string) (*Request, error) {
+	who, err := l.actor(ctx, actor, nil, needsApprovers(act))
+	if err != nil {
+		return nil, err
+	}
+	r, err := l.store.Request(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	g, err := l.store.GrantFor(ctx, r.Target)
+	if err != nil {
+		return nil, err
+	}
+	return r, Check(act, who, r, g)
+}
+
+// Complete closes an approved request's task as done and updates the ledger.
+// Only the assignee may (SPEC §9.4).
+func (l *Lifecycle) Complete(ctx context.Context, id, actor string) (*Request, error) {
+	now := l.now()
+	return l.guard(ctx, id, ActComplete, actor, func(tx Tx, r *Request, _ *Grant) (Effects, error) {
+		r.State, r.ClosedBy, r.ClosedAt, r.UpdatedAt = StateFulfilled, actor, now, now
+		r.EscalateAt = time.Time{}
+		fx := Effects{Events: []Event{l.event(r, actor, StateApproved, StateFulfilled, "")}}
+		switch r.Action {
+		case ActionGrant, ActionChange:
+			fx.Grant = &Grant{UserID: r.Target, Email: r.TargetEmail, Name: r.TargetName, Role: r.Role, Since: now, RequestID: r.ID}
+			if r.EndDate != "" {
+				if end, err := EndOfDay(r.EndDate, r.EndZone); err == nil {
+					r.ExpireAt = end
+					r.ExpiryWarnAt = time.Time{}
+					if warn := end.Add(-24 * time.Hour); warn.After(now) {
+						r.ExpiryWarnAt = warn
+					}
+				}
+			}
+		case ActionRemove:
+			fx.Revoke = r.Target
+		}
+		fx.Notices = append(fx.Notices,
+			Notice{Kind: NoticeTaskUpdate, RequestID: r.ID},
+			Notice{Kind: NoticeCardsUpdate, RequestID: r.ID})
+		// The target of a grant is asked to confirm it works; everyone else
+		// is just told. A seat recorded from the seat audit already works.
+		confirm := r.Action == ActionGrant && r.Origin != OriginAudit
+		if !(confirm && r.Target == r.Requester) {
+			fx.Notices = append(fx.Notices, Notice{Kind: NoticeFulfilled, RequestID: r.ID, To: r.Requester})
+		}
+		switch {
+		case confirm:
+			fx.Notices = append(fx.Notices, Notice{Kind: NoticeConfirm, RequestID: r.ID, To: r.Target})
+		case r.Target != r.Requester && !strings.HasPrefix(r.Target, "email:"):
+			fx.Notices = append(fx.Notices, Notice{Kind: NoticeFulfilled, RequestID: r.ID, To: r.Target})
+		}
+		fx.Notices = append(fx.Notices, l.auditNotice(r)...)
+		// Approvers' tabs show the seat count, which just changed.
+		fx.Notices = append(fx.Notices, homes(tx, append([]string{r.Requester, r.Assignee, actor}, r.Approvers...)...)...)
+		return fx, nil
+	})
+}
+
+// Fail closes an approved request's task as impossible, with the assignee's
+// reason. A reopened grant keeps its end date: the person still holds the
+// seat, so it still expires.
+func (l *Lifecycle) Fail(ctx context.Context, id, actor, reason string) (*Request, error) {
+	reason = Clean(reason)
+	if reason == "" {
+		return nil, &ValidationError{Fields: map[string]string{FieldReason: "Say why the task can't be completed."}}
+	}
+	if utf8.RuneCountInString(reason) > MaxReason {
+		return nil, &ValidationError{Fields: map[string]string{FieldReason: fmt.Sprintf("Keep it under %d characters.", MaxReason)}}
+	}
+	now := l.now()
+	return l.guard(ctx, id, ActFail, actor, func(tx Tx, r *Request, _ *Grant) (Effects, error) {
+		r.State, r.ClosedBy, r.ClosedAt, r.UpdatedAt, r.FailReason = StateFailed, actor, now, now, reason
+		fx := Effects{Events: []Event{l.event(r, actor, StateApproved, StateFailed, reason)}}
+		fx.Notices = append(fx.Notices,
+			Notice{Kind: NoticeTaskUpdate, RequestID: r.ID},
+			Notice{Kind: NoticeCardsUpdate, RequestID: r.ID},
+			Notice{Kind: NoticeFailed, RequestID: r.ID, To: r.Requester})
+		for _, a := range r.Approvers {
+			if a != r.Requester {
+				fx.Notices = append(fx.Notices, Notice{Kind: NoticeFailed, RequestID: r.ID, To: a})
+			}
+		}
+		r.EscalateAt = time.Time{}
+		fx.Notices = append(fx.Notices, l.auditNotice(r)...)
+		fx.Notices = append(fx.Notices, homes(tx, r.Requester, r.Assignee, actor)...)
+		return fx, nil
+	})
+}
+
+// TakeOver moves an open task to actor, another UXPin admin (SPEC §9.4). It
+// is recorded in the audit log and shown on the task; the previous assignee
+// is told.
+func (l *Lifecycle) TakeOver(ctx context.Context, id, actor string) (*Request, error) {
+	now := l.now()
+	return l.guard(ctx, id, ActTakeOver, actor, func(tx Tx, r *Request, _ *Grant) (Effects, error) {
+		prev := r.Assignee
+		if prev != "" {
+			r.PreviousAssignees = append(r.PreviousAssignees, prev)
+		}
+		r.Assignee, r.AssignedAt, r.UpdatedAt = actor, now, now
+		r.TakenOver++
+		r.EscalateAt = time.Time{}
+		if l.cfg.EscalateAfter > 0 {
+			r.EscalateAt = now.Add(l.cfg.EscalateAfter)
+		}
+		detail := "taken over by " + actor
+		if prev != "" {
+			detail += " from " + prev
+		}
+		fx := Effects{Events: []Event{l.event(r, actor, StateApproved, StateApproved, detail)}}
+		fx.Notices = append(fx.Notices,
+			Notice{Kind: NoticeTaskUpdate, RequestID: r.ID},
+			Notice{Kind: NoticeTask, RequestID: r.ID, To: actor})
+		if prev != "" {
+			fx.Notices = append(fx.Notices, Notice{Kind: NoticeTakenOver, RequestID: r.ID, To: prev})
+		}
+		fx.Notices = append(fx.Notices, homes(tx, prev, actor)...)
+		return fx, nil
+	})
+}
+
+// Cancel withdraws a pending request; only its requester may.
+func (l *Lifecycle) Cancel(ctx context.Context, id, actor string) (*Request, error) {
+	now := l.now()
+	return l.guard(ctx, id, ActCancel, actor, func(tx Tx, r *Request, _ *Grant) (Effects, error) {
+		r.State, r.ClosedBy, r.ClosedAt, r.UpdatedAt = StateCancelled, actor, now, now
+		r.RemindAt = time.Time{}
+		return Effects{
+			Events: []Event{l.event(r, actor, StatePending, StateCancelled, "")},
+			Notices: append([]Notice{
+				{Kind: NoticeCardsUpdate, RequestID: r.ID},
+				{Kind: NoticeCancelled, RequestID: r.ID, To: r.Requester},
+			}, homes(tx, append([]string{r.Requester}, r.Approvers...)...)...),
+		}, nil
+	})
+}
+
+// Confirm records that the target of a fulfilled grant can use UXPin.
+func (l *Lifecycle) Confirm(ctx context.Context, id, actor string) (*Request, error) {
+	now := l.now()
+	return l.guard(ctx, id, ActConfirm, actor, func(tx Tx, r *Request, g *Grant) (Effects, error) {
+		r.Confirmed, r.ConfirmedAt, r.UpdatedAt = true, now, now
+		fx := Effects{
+			Events:  []Event{l.event(r, actor, StateFulfilled, StateFulfilled, "the person confirmed the access works")},
+			Notices: []Notice{{Kind: NoticeConfirmUpdate, RequestID: r.ID}, {Kind: NoticeConfirmed, RequestID: r.ID, To: r.ClosedBy}},
+		}
+		c := *g
+		c.Confirmed = true
+		fx.Grant = &c
+		return fx, nil
+	})
+}
+
+// Reopen sends a fulfilled grant back to its admin because the person cannot
+// get in, with their message. Only while the ledger entry is still the
+// grant's (SPEC §9.3); the end date is kept.
+func (l *Lifecycle) Reopen(ctx context.Context, id, actor, message string) (*Request, error) {
+	message = Clean(message)
+	if message == "" {
+		return nil, &ValidationError{Fields: map[string]string{FieldReason: "Say what happens when you try to sign in."}}
+	}
+	if utf8.RuneCountInString(message) > MaxReason {
+		return nil, &ValidationError{Fields: map[string]string{FieldReason: fmt.Sprintf("Keep it under %d characters.", MaxReason)}}
+	}
+	now := l.now()
+	return l.guard(ctx, id, ActReopen, actor, func(tx Tx, r *Request, _ *Grant) (Effects, error) {
+		closer := r.ClosedBy
+		r.State, r.UpdatedAt = StateApproved, now
+		r.Reopened, r.ReopenReason = r.Reopened+1, message
+		r.ClosedBy, r.ClosedAt = "", time.Time{}
+		fx := Effects{Events: []Event{l.event(r, actor, StateFulfilled, StateApproved, "reopened: "+message)}}
+		if r.Assignee == "" || !l.isAdmin(r.Assignee) || r.Assignee == r.Target {
+			if err := l.assign(tx, r, now, &fx); err != nil {
+				return Effects{}, err
+			}
+		} else {
+			r.AssignedAt = now
+			if l.cfg.EscalateAfter > 0 {
+				r.EscalateAt = now.Add(l.cfg.EscalateAfter)
+			}
+			fx.Notices = append(fx.Notices, Notice{Kind: NoticeTask, RequestID: r.ID, To: r.Assignee})
+		}
+		fx.Notices = append(fx.Notices, Notice{Kind: NoticeConfirmUpdate, RequestID: r.ID})
+		if closer != "" && closer != r.Assignee {
+			fx.Notices = append(fx.Notices, Notice{Kind: NoticeConfirmed, RequestID: r.ID, To: closer})
+		}
+		if r.Requester != r.Target {
+			fx.Notices = append(fx.Notices, Notice{Kind: NoticeConfirmed, RequestID: r.ID, To: r.Requester})
+		}
+		fx.Notices = append(fx.Notices, homes(tx, r.Assignee, r.Requester)...)
+		return fx, nil
+	})
+}
+
+// Request returns one stored request.
+func (l *Lifecycle) Request(ctx context.Context, id string) (*Request, error) {
+	return l.store.Request(ctx, id)
+}
+
+// Grant returns the ledger entry of a Slack user, or nil.
+func (l *Lifecycle) Grant(ctx context.Context, user string) (*Grant, error) {
+	return l.store.GrantFor(ctx, user)
+}
+
+// MyRequests returns the user's requests, newest first.
+func (l *Lifecycle) MyRequests(ctx context.Context, user string, limit int) ([]*Request, error) {
+	return l.store.RequestsByRequester(ctx, user, limit)
+}
+
+// PendingFor returns the pending requests that user may decide on, as the
+// policy says.
+func (l *Lifecycle) PendingFor(ctx context.Context, user string, limit int) ([]*Request, error) {
+	who, err := l.actor(ctx, user, nil, true)
+	if err != nil {
+		return nil, err
+	}
+	// Over-fetch a little: requests the user may not decide are skipped.
+	all, err := l.store.PendingRequests(ctx, limit+50)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Request, 0, min(len(all), limit))
+	for _, r := range all {
+		if len(out) < limit && Check(ActApprove, who, r, nil) == nil {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// OpenTasks returns the open tasks assigned to admin.
+func (l *Lifecycle) OpenTasks(ctx context.Context, admin string, limit int) ([]*Request, error) {
+	return l.store.OpenTasks(ctx, admin, limit)
+}
+
+// TakeableTasks returns open tasks of other admins that admin may take over,
+// oldest first per admin.
+func (l *Lifecycle) TakeableTasks(ctx context.Context, admin string, limit int) ([]*Request, error) {
+	who := Actor{ID: admin, Admin: l.isAdmin(admin)}
+	var out []*Request
+	for _, other := range l.cfg.Admins {
+		if other == admin || len(out) >= limit {
+			continue
+		}
+		tasks, err := l.store.OpenTasks(ctx, other, limit-len(out))
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range tasks {
+			if who.Admin && r.Target != admin {
+				out = append(out, r)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Roster returns the ledger.
+func (l *Lifecycle) Roster(ctx context.Context) ([]Grant, error) { return l.store.Roster(ctx) }
+
+// SeatCounts returns the seats in use per role, by the ledger.
+func (l *Lifecycle) SeatCounts(ctx context.Context) (map[Role]int, error) {
+	return l.store.SeatCounts(ctx)
+}

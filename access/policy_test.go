@@ -1,0 +1,239 @@
+package access_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/uxpin-access-bot/uxpin-access-bot/access"
+)
+
+// The cast of the policy table test: one fixture per relation, each
+// standing in that relation and no stronger one.
+const (
+	uReq = "UREQ"
+	uTgt = "UTGT"
+	uApp = "UAPP"
+	uApo = "UAPO"
+	uAsg = "UASG"
+	uAdm = "UADM"
+	uAny = "UANY"
+)
+
+// actorFor returns the actor standing in rel, and whether the request must
+// have no assignee (a plain admin, with no task owner to be "another" to).
+func actorFor(rel access.Relation) (access.Actor, bool) {
+	switch rel {
+	case access.RelRequester:
+		return access.Actor{ID: uReq}, false
+	case access.RelTarget:
+		return access.Actor{ID: uTgt}, false
+	case access.RelApproverSelf:
+		return access.Actor{ID: uReq, Approver: true, RoleApprover: true}, false
+	case access.RelApprover:
+		return access.Actor{ID: uApp, Approver: true, RoleApprover: true}, false
+	case access.RelApproverOther:
+		return access.Actor{ID: uApo, Approver: true}, false
+	case access.RelAdminTarget:
+		return access.Actor{ID: uTgt, Admin: true}, false
+	case access.RelAssignee:
+		return access.Actor{ID: uAsg, Admin: true}, false
+	case access.RelOtherAdmin:
+		return access.Actor{ID: uAdm, Admin: true}, false
+	case access.RelAdmin:
+		return access.Actor{ID: uAdm, Admin: true}, true
+	case access.RelSystem:
+		return access.System, false
+	case access.RelAnyone:
+		return access.Actor{ID: uAny}, false
+	}
+	panic("no fixture for relation " + string(rel))
+}
+
+// requestAt returns a request, and the target's ledger entry, that is
+// current for act, or has moved on.
+func requestAt(act access.Act, current bool) (*access.Request, *access.Grant) {
+	r := &access.Request{ID: "R-7", Action: access.ActionGrant, Requester: uReq, Target: uTgt, Role: access.RoleEditor, Assignee: uAsg}
+	mine := &access.Grant{UserID: uTgt, Role: access.RoleEditor, RequestID: r.ID}
+	later := &access.Grant{UserID: uTgt, Role: access.RoleAdmin, RequestID: "R-9"}
+	switch act {
+	case access.ActApprove, access.ActDeny, access.ActCancel, access.ActRemind:
+		r.State, r.Assignee = access.StatePending, ""
+		if !current {
+			r.State = access.StateDenied
+		}
+		return r, nil
+	case access.ActComplete, access.ActFail, access.ActTakeOver, access.ActEscalate:
+		r.State = access.StateApproved
+		if !current {
+			r.State = access.StateFulfilled
+		}
+		return r, nil
+	case access.ActConfirm, access.ActReopen, access.ActExpiryWarn, access.ActExpire:
+		r.State = access.StateFulfilled
+		if !current {
+			return r, later // changed since by a later request
+		}
+		return r, mine
+	case access.ActOffboard:
+		r.Action, r.State = access.ActionRemove, access.StateApproved
+		if !current {
+			return r, nil // no seat to remove
+		}
+		return r, mine
+	case access.ActAudit:
+		return nil, nil
+	}
+	panic("no fixture for act " + string(act))
+}
+
+// want is the table in words: for each act and relation, the answer in the
+// current stage and once the request moved on ("ok" or the reason).
+var want = map[access.Act]map[access.Relation][2]string{
+	access.ActApprove: decide(),
+	access.ActDeny:    decide(),
+	access.ActCancel: {
+		access.RelRequester: {"ok", "moved_on"}, access.RelTarget: {"not_requester", "not_requester"},
+		access.RelApproverSelf: {"ok", "moved_on"}, access.RelApprover: {"not_requester", "not_requester"},
+		access.RelApproverOther: {"not_requester", "not_requester"}, access.RelAdminTarget: {"not_requester", "not_requester"},
+		access.RelAssignee: {"not_requester", "not_requester"}, access.RelOtherAdmin: {"not_requester", "not_requester"},
+		access.RelAdmin: {"not_requester", "not_requester"}, access.RelSystem: {"not_requester", "not_requester"},
+		access.RelAnyone: {"not_requester", "not_requester"},
+	},
+	access.ActComplete: closeTask(),
+	access.ActFail:     closeTask(),
+	access.ActTakeOver: {
+		access.RelRequester: {"not_admin", "moved_on"}, access.RelTarget: {"not_admin", "moved_on"},
+		access.RelApproverSelf: {"not_admin", "moved_on"}, access.RelApprover: {"not_admin", "moved_on"},
+		access.RelApproverOther: {"not_admin", "moved_on"}, access.RelAdminTarget: {"about_self", "moved_on"},
+		access.RelAssignee: {"already_assignee", "moved_on"}, access.RelOtherAdmin: {"ok", "moved_on"},
+		access.RelAdmin: {"ok", "moved_on"}, access.RelSystem: {"not_admin", "moved_on"},
+		access.RelAnyone: {"not_admin", "moved_on"},
+	},
+	access.ActConfirm: answer(),
+	access.ActReopen:  answer(),
+	access.ActAudit: {
+		access.RelRequester: {"not_privileged", "not_privileged"}, access.RelTarget: {"not_privileged", "not_privileged"},
+		access.RelApproverSelf: {"ok", "ok"}, access.RelApprover: {"ok", "ok"},
+		access.RelApproverOther: {"ok", "ok"}, access.RelAdminTarget: {"ok", "ok"},
+		access.RelAssignee: {"ok", "ok"}, access.RelOtherAdmin: {"ok", "ok"},
+		access.RelAdmin: {"ok", "ok"}, access.RelSystem: {"not_privileged", "not_privileged"},
+		access.RelAnyone: {"not_privileged", "not_privileged"},
+	},
+	access.ActRemind:     bot(),
+	access.ActEscalate:   bot(),
+	access.ActExpiryWarn: bot(),
+	access.ActExpire:     bot(),
+	access.ActOffboard:   bot(),
+}
+
+// decide: only an approver of the role who neither asked nor is the
+// subject decides, and only while the request is pending.
+func decide() map[access.Relation][2]string {
+	return map[access.Relation][2]string{
+		access.RelRequester: {"not_approver", "moved_on"}, access.RelTarget: {"not_approver", "moved_on"},
+		access.RelApproverSelf: {"own_request", "moved_on"}, access.RelApprover: {"ok", "moved_on"},
+		access.RelApproverOther: {"not_role_approver", "moved_on"}, access.RelAdminTarget: {"not_approver", "moved_on"},
+		access.RelAssignee: {"not_approver", "moved_on"}, access.RelOtherAdmin: {"not_approver", "moved_on"},
+		access.RelAdmin: {"not_approver", "moved_on"}, access.RelSystem: {"not_approver", "moved_on"},
+		access.RelAnyone: {"not_approver", "moved_on"},
+	}
+}
+
+// closeTask: only the assignee closes, never the person it is about.
+func closeTask() map[access.Relation][2]string {
+	return map[access.Relation][2]string{
+		access.RelRequester: {"not_admin", "moved_on"}, access.RelTarget: {"not_admin", "moved_on"},
+		access.RelApproverSelf: {"not_admin", "moved_on"}, access.RelApprover: {"not_admin", "moved_on"},
+		access.RelApproverOther: {"not_admin", "moved_on"}, access.RelAdminTarget: {"about_self", "moved_on"},
+		access.RelAssignee: {"ok", "moved_on"}, access.RelOtherAdmin: {"not_assignee", "moved_on"},
+		access.RelAdmin: {"not_assignee", "moved_on"}, access.RelSystem: {"not_admin", "moved_on"},
+		access.RelAnyone: {"not_admin", "moved_on"},
+	}
+}
+
+// answer: only the person the grant is for says whether it works, while
+// the ledger still holds that grant.
+func answer() map[access.Relation][2]string {
+	return map[access.Relation][2]string{
+		access.RelRequester: {"not_target", "not_target"}, access.RelTarget: {"ok", "moved_on"},
+		access.RelApproverSelf: {"not_target", "not_target"}, access.RelApprover: {"not_target", "not_target"},
+		access.RelApproverOther: {"not_target", "not_target"}, access.RelAdminTarget: {"ok", "moved_on"},
+		access.RelAssignee: {"not_target", "not_target"}, access.RelOtherAdmin: {"not_target", "not_target"},
+		access.RelAdmin: {"not_target", "not_target"}, access.RelSystem: {"not_target", "not_target"},
+		access.RelAnyone: {"not_target", "not_target"},
+	}
+}
+
+// bot: timers and events are the bot's own, and do nothing once the
+// request moved on.
+func bot() map[access.Relation][2]string {
+	m := map[access.Relation][2]string{}
+	for _, rel := range access.Relations {
+		m[rel] = [2]string{"system_only", "system_only"}
+	}
+	m[access.RelSystem] = [2]string{"ok", "moved_on"}
+	return m
+}
+
+func TestPolicyTable(t *testing.T) {
+	for act := range access.Table {
+		if _, ok := want[act]; !ok {
+			t.Errorf("act %q has rows in access.Table but none in this test", act)
+		}
+	}
+	for _, act := range access.Acts {
+		rows, ok := want[act]
+		if !ok {
+			t.Errorf("act %q has no expected rows: add them to this test", act)
+			continue
+		}
+		if len(access.Table[act]) == 0 {
+			t.Errorf("act %q has no rows in access.Table", act)
+		}
+		for _, rel := range access.Relations {
+			w, ok := rows[rel]
+			if !ok {
+				t.Errorf("%s: no expectation for relation %q", act, rel)
+				continue
+			}
+			for i, current := range []bool{true, false} {
+				actor, unassigned := actorFor(rel)
+				r, g := requestAt(act, current)
+				if r != nil && unassigned {
+					r.Assignee = ""
+				}
+				got := verdict(access.Check(act, actor, r, g))
+				if got != w[i] {
+					stage := "current"
+					if !current {
+						stage = "moved on"
+					}
+					t.Errorf("Check(%s, %s, %s) = %s; want %s", act, rel, stage, got, w[i])
+				}
+			}
+		}
+	}
+}
+
+func verdict(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	var ref *access.Refusal
+	if !errors.As(err, &ref) {
+		return fmt.Sprintf("non-refusal error %v", err)
+	}
+	return string(ref.Reason)
+}
+
+func TestRefusalCodes(t *testing.T) {
+	moved := access.Check(access.ActApprove, access.Actor{ID: uApp, Approver: true, RoleApprover: true}, &access.Request{ID: "R-1", State: access.StateDenied}, nil)
+	if got := access.ErrorCode(moved); got != access.ECONFLICT {
+		t.Errorf("ErrorCode(moved on) = %q; want %q", got, access.ECONFLICT)
+	}
+	denied := access.Check(access.ActApprove, access.Actor{ID: uAny}, &access.Request{ID: "R-1", State: access.StatePending}, nil)
+	if got := access.ErrorCode(denied); got != access.EUNAUTHORIZED {
+		t.Errorf("ErrorCode(not an approver) = %q; want %q", got, access.EUNAUTHORIZED)
+	}
+}
