@@ -311,7 +311,15 @@ func (l *Lifecycle) Check(ctx context.Context, act Act, id, actor string) (*Requ
 	if err != nil {
 		return nil, err
 	}
-	return r, Check(act, who, r, g)
+	if err := Check(act, who, r, g); err != nil {
+		if ref, ok := err.(*Refusal); ok && ref.Reason == ReasonMovedOn && refreshKind(act) != "" {
+			// The button's message is out of date: the guarded act
+			// refuses the same way and brings it up to date.
+			return l.guard(ctx, id, act, actor, func(Tx, *Request, *Grant) (Effects, error) { return Effects{}, err })
+		}
+		return r, err
+	}
+	return r, nil
 }
 
 // Complete closes an approved request's task as done and updates the ledger.

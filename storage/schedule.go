@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -15,9 +16,22 @@ import (
 // timerKey orders timers by due time: u64(unix nanos) u64(seq) kind.
 func timerKey(seq uint64, t access.Timer) []byte {
 	k := make([]byte, 16, 16+len(t.Kind))
-	binary.BigEndian.PutUint64(k, uint64(max(t.At.UnixNano(), 0)))
+	binary.BigEndian.PutUint64(k, dueNanos(t.At))
 	binary.BigEndian.PutUint64(k[8:], seq)
 	return append(k, t.Kind...)
+}
+
+// lastNano is the latest time UnixNano can represent (in 2262).
+var lastNano = time.Unix(0, math.MaxInt64)
+
+// dueNanos is t as the schedule index orders it. Times past 2262 would
+// overflow UnixNano and wrap to 1970, making a far-off timer due at once and
+// forever; they sort last instead.
+func dueNanos(t time.Time) uint64 {
+	if t.After(lastNano) {
+		return math.MaxInt64
+	}
+	return uint64(max(t.UnixNano(), 0))
 }
 
 // reschedule moves request seq's entries in the schedule index from old's
@@ -53,7 +67,7 @@ func (db *DB) DueTimers(ctx context.Context, now time.Time, limit int) ([]access
 	}
 	var out []access.Timer
 	end := make([]byte, 8)
-	binary.BigEndian.PutUint64(end, uint64(max(now.UnixNano(), 0)))
+	binary.BigEndian.PutUint64(end, dueNanos(now))
 	err := db.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketSchedule).Cursor()
 		for k, _ := c.First(); len(k) > 16 && bytes.Compare(k[:8], end) <= 0; k, _ = c.Next() {

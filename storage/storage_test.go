@@ -960,3 +960,19 @@ func TestSeatCountsAndCommits(t *testing.T) {
 	db.Close()
 	check(MustOpenPath(t, path, &clock{now: t0}))
 }
+
+// TestFarTimersSortLast keeps a timer set past 2262 from overflowing to
+// 1970: it must not be due now, or it would sit at the head of the due
+// index forever and stall every other timer.
+func TestFarTimersSortLast(t *testing.T) {
+	db, clk, _ := MustOpenDB(t)
+	ctx := context.Background()
+	r := pending("U1", "T1", access.ActionGrant)
+	r.State = access.StateFulfilled
+	r.ExpireAt = time.Date(2300, 1, 2, 0, 0, 0, 0, time.UTC)
+	MustCreate(t, db, r, access.Effects{})
+	due, err := db.DueTimers(ctx, clk.Now(), 10)
+	if err != nil || len(due) != 0 {
+		t.Fatalf("DueTimers(now) = %v, %v; want none due (the expiry is in 2300)", due, err)
+	}
+}
