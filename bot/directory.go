@@ -72,13 +72,17 @@ func (d *Directory) Approvers(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// Person looks up a Slack user. An unknown user is returned as deleted, which
-// the lifecycle refuses with a clear message.
+// Person looks up a Slack user. Only Slack's own deleted flag makes the
+// Person deactivated. A user Slack does not show the bot (user_not_found,
+// user_not_visible) is an error wrapping access.ErrUnknownPerson, because a
+// narrowed scope or a user of another workspace looks the same as a leaver
+// and must never cost anyone their seat; other failures are returned as
+// they are.
 func (d *Directory) Person(ctx context.Context, id string) (access.Person, error) {
 	u, err := d.api.GetUserInfoContext(ctx, id)
 	if err != nil {
 		if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok && (se.Err == "user_not_found" || se.Err == "user_not_visible") {
-			return access.Person{ID: id, Deleted: true}, nil
+			return access.Person{}, fmt.Errorf("look up user %s: %s: %w", id, se.Err, access.ErrUnknownPerson)
 		}
 		return access.Person{}, fmt.Errorf("look up user %s: %w", id, err)
 	}
@@ -95,6 +99,7 @@ func (d *Directory) Person(ctx context.Context, id string) (access.Person, error
 		Name:    name,
 		IsBot:   u.IsBot || u.ID == "USLACKBOT",
 		Deleted: u.Deleted,
+		TZ:      u.TZ,
 	}, nil
 }
 
@@ -115,7 +120,7 @@ func (d *Directory) PeopleByEmail(ctx context.Context) (map[string]access.Person
 		if name == "" {
 			name = u.Name
 		}
-		out[strings.ToLower(u.Profile.Email)] = access.Person{ID: u.ID, Email: u.Profile.Email, Name: name, IsBot: u.IsBot, Deleted: u.Deleted}
+		out[strings.ToLower(u.Profile.Email)] = access.Person{ID: u.ID, Email: u.Profile.Email, Name: name, IsBot: u.IsBot, Deleted: u.Deleted, TZ: u.TZ}
 	}
 	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -392,7 +393,9 @@ func (h *Handler) actOnFinding(ctx context.Context, actor, id string, i int, act
 			return nil, err
 		}
 		if f.UserID != "" {
-			if holder, err = h.dir.Person(ctx, f.UserID); err != nil {
+			// A holder Slack does not show stays unknown, which the
+			// lifecycle answers with "not an active Slack user".
+			if holder, err = h.dir.Person(ctx, f.UserID); err != nil && !errors.Is(err, access.ErrUnknownPerson) {
 				return nil, err
 			}
 		}
