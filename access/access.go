@@ -229,7 +229,9 @@ type Grant struct {
 	Confirmed bool      `json:"confirmed,omitempty"`
 }
 
-// Event is one line of the append-only audit log.
+// Event is one line of the append-only audit log. Each event carries what
+// the request asked and why (see EventFor), so the log and its export answer
+// "why does this person have this role?" without the request itself.
 type Event struct {
 	Seq         uint64    `json:"seq"`
 	Time        time.Time `json:"time"`
@@ -241,6 +243,14 @@ type Event struct {
 	From        State     `json:"from,omitempty"`
 	To          State     `json:"to"`
 	Detail      string    `json:"detail,omitempty"`
+
+	Requester     string `json:"requester,omitempty"`     // Slack user ID of who asked
+	Target        string `json:"target,omitempty"`        // Slack user ID (or "email:…") of whom it is for
+	Justification string `json:"justification,omitempty"` // why, as the requester wrote it
+	EndDate       string `json:"end_date,omitempty"`      // YYYY-MM-DD, temporary access only
+	// EndZone is the IANA time zone EndDate is read in (access ends at the
+	// end of that day there); "" when unknown.
+	EndZone string `json:"end_zone,omitempty"`
 }
 
 // NoticeKind says which message a notice becomes when delivered.

@@ -595,10 +595,9 @@ func (s *Service) SeatCounts(ctx context.Context) (map[Role]int, error) {
 }
 
 func (s *Service) event(r *Request, actor string, from, to State, detail string) Event {
-	return Event{
-		Time: s.now(), RequestID: r.ID, Action: r.Action, Actor: actor,
-		TargetEmail: r.TargetEmail, Role: r.Role, From: from, To: to, Detail: detail,
-	}
+	e := EventFor(r)
+	e.Time, e.Actor, e.From, e.To, e.Detail = s.now(), actor, from, to, detail
+	return e
 }
 
 // homes owes a refresh of their App Home tab to each distinct user who has
