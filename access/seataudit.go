@@ -19,9 +19,9 @@ type Reconciliation struct {
 // Summary is the one line the audit log keeps for a reconciliation.
 func (r *Reconciliation) Summary() string {
 	c := r.Audit.Counts()
-	return fmt.Sprintf("%d members in UXPin (%d Admin, %d Editor, %d Viewer); %d unknown seats, %d missing, %d role drift, %d leavers still seated; %d rows skipped",
+	return fmt.Sprintf("%d members in UXPin (%d Admin, %d Editor, %d Viewer); %d unknown seats, %d missing, %d role drift, %d leavers still seated, %d not in Slack; %d rows skipped",
 		r.Audit.Members, r.Audit.SeatsByRole[RoleAdmin], r.Audit.SeatsByRole[RoleEditor], r.Audit.SeatsByRole[RoleViewer],
-		c[FindingUnknown], c[FindingMissing], c[FindingRoleDrift], c[FindingLeaver], len(r.Audit.Warnings))
+		c[FindingUnknown], c[FindingMissing], c[FindingRoleDrift], c[FindingLeaver], c[FindingNotInSlack], len(r.Audit.Warnings))
 }
 
 // AuditStore keeps reconciliations and pasted drafts.
@@ -59,9 +59,8 @@ func (s *Service) auditStore() (AuditStore, error) {
 }
 
 // RunAudit parses UXPin's Team Members list, compares it with the ledger and
-// keeps the result. isLeaver says whether an email belongs to someone who is
-// gone from Slack (and their Slack ID if known).
-func (s *Service) RunAudit(ctx context.Context, actor, text string, isLeaver func(email string) (string, bool)) (*Reconciliation, error) {
+// keeps the result. lookup says what Slack knows of an email (see Reconcile).
+func (s *Service) RunAudit(ctx context.Context, actor, text string, lookup func(email string) (string, PersonStatus)) (*Reconciliation, error) {
 	if ok, err := s.Privileged(ctx, actor); err != nil {
 		return nil, err
 	} else if !ok {
@@ -79,7 +78,7 @@ func (s *Service) RunAudit(ctx context.Context, actor, text string, isLeaver fun
 	if err != nil {
 		return nil, err
 	}
-	a := Reconcile(members, ledger, isLeaver)
+	a := Reconcile(members, ledger, lookup)
 	a.Warnings = warnings
 	rec := &Reconciliation{Time: s.now(), Actor: actor, Audit: a}
 	if err := as.SaveReconciliation(ctx, rec); err != nil {
@@ -140,7 +139,7 @@ func (s *Service) ActOnFinding(ctx context.Context, actor, auditID string, i int
 	justification = Clean(justification)
 	switch act {
 	case ActRemove:
-		if f.Kind != FindingUnknown && f.Kind != FindingLeaver {
+		if f.Kind != FindingUnknown && f.Kind != FindingLeaver && f.Kind != FindingNotInSlack {
 			return nil, Errorf(EINVALID, "Only unknown seats and leavers can be removed from the audit.")
 		}
 		return s.auditRemoval(ctx, actor, auditID, f)
@@ -167,8 +166,11 @@ func (s *Service) auditRemoval(ctx context.Context, actor, auditID string, f Fin
 		return nil, fmt.Errorf("resolve approvers: %w", err)
 	}
 	why := "holds a UXPin seat the ledger does not know about"
-	if f.Kind == FindingLeaver {
+	switch f.Kind {
+	case FindingLeaver:
 		why = "left the company but still holds a UXPin seat"
+	case FindingNotInSlack:
+		why = "is not a Slack user (a guest, a contractor or a typo?) but holds a UXPin seat"
 	}
 	now := s.now()
 	target := findingTarget(f)
