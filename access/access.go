@@ -272,11 +272,13 @@ type Event struct {
 	To          State     `json:"to"`
 	Detail      string    `json:"detail,omitempty"`
 	// The request's facts, so the log alone answers "why" (SPEC §9.7).
-	Requester     string `json:"requester,omitempty"`
-	Target        string `json:"target,omitempty"`
-	Justification string `json:"justification,omitempty"`
-	EndDate       string `json:"end_date,omitempty"`
-	EndZone       string `json:"end_zone,omitempty"`
+	Requester     string `json:"requester,omitempty"`     // Slack user ID of who asked
+	Target        string `json:"target,omitempty"`        // Slack user ID (or "email:…") of whom it is for
+	Justification string `json:"justification,omitempty"` // why, as the requester wrote it
+	EndDate       string `json:"end_date,omitempty"`      // YYYY-MM-DD, temporary access only
+	// EndZone is the IANA time zone EndDate is read in (access ends at the
+	// end of that day there); "" is UTC.
+	EndZone string `json:"end_zone,omitempty"`
 }
 
 // NoticeKind says which message a notice becomes when delivered.

@@ -132,18 +132,18 @@ type Reason string
 
 // The reasons for a refusal.
 const (
-	ReasonMovedOn          Reason = "moved_on"           // the request is no longer where the button expects
-	ReasonOwnRequest       Reason = "own_request"        // an approver deciding what they asked for
-	ReasonAboutSelf        Reason = "about_self"         // acting on a request about one's own access
-	ReasonNotApprover      Reason = "not_approver"       // only approvers decide
-	ReasonNotRoleApprover  Reason = "not_role_approver"  // approver, but not of this role
-	ReasonNotAdmin         Reason = "not_admin"          // only UXPin admins work on tasks
-	ReasonNotAssignee      Reason = "not_assignee"       // only the assignee closes; others take over first
-	ReasonAlreadyAssignee  Reason = "already_assignee"   // taking over one's own task
-	ReasonNotRequester     Reason = "not_requester"      // only the requester cancels
-	ReasonNotTarget        Reason = "not_target"         // only the person answers "does it work?"
-	ReasonNotPrivileged    Reason = "not_privileged"     // seat audit and roster: approvers and admins
-	ReasonSystemOnly       Reason = "system_only"        // only the bot's own timers and events do this
+	ReasonMovedOn          Reason = "moved_on"          // the request is no longer where the button expects
+	ReasonOwnRequest       Reason = "own_request"       // an approver deciding what they asked for
+	ReasonAboutSelf        Reason = "about_self"        // acting on a request about one's own access
+	ReasonNotApprover      Reason = "not_approver"      // only approvers decide
+	ReasonNotRoleApprover  Reason = "not_role_approver" // approver, but not of this role
+	ReasonNotAdmin         Reason = "not_admin"         // only UXPin admins work on tasks
+	ReasonNotAssignee      Reason = "not_assignee"      // only the assignee closes; others take over first
+	ReasonAlreadyAssignee  Reason = "already_assignee"  // taking over one's own task
+	ReasonNotRequester     Reason = "not_requester"     // only the requester cancels
+	ReasonNotTarget        Reason = "not_target"        // only the person answers "does it work?"
+	ReasonNotPrivileged    Reason = "not_privileged"    // seat audit and roster: approvers and admins
+	ReasonSystemOnly       Reason = "system_only"       // only the bot's own timers and events do this
 	ReasonApproversUnknown Reason = "approvers_unknown" // the approver groups could not be read: fail closed
 )
 

@@ -20,9 +20,9 @@ type Reconciliation struct {
 // Summary is the one line the audit log keeps for a reconciliation.
 func (r *Reconciliation) Summary() string {
 	c := r.Audit.Counts()
-	return fmt.Sprintf("%d members in UXPin (%d Admin, %d Editor, %d Viewer); %d unknown seats, %d missing, %d role drift, %d leavers still seated; %d rows skipped",
+	return fmt.Sprintf("%d members in UXPin (%d Admin, %d Editor, %d Viewer); %d unknown seats, %d missing, %d role drift, %d leavers still seated, %d not in Slack; %d rows skipped",
 		r.Audit.Members, r.Audit.SeatsByRole[RoleAdmin], r.Audit.SeatsByRole[RoleEditor], r.Audit.SeatsByRole[RoleViewer],
-		c[FindingUnknown], c[FindingMissing], c[FindingRoleDrift], c[FindingLeaver], len(r.Audit.Warnings))
+		c[FindingUnknown], c[FindingMissing], c[FindingRoleDrift], c[FindingLeaver], c[FindingNotInSlack], len(r.Audit.Warnings))
 }
 
 // AuditStore keeps reconciliations and pasted drafts.
@@ -56,9 +56,8 @@ func (sa *SeatAudit) privileged(ctx context.Context, actor string) error {
 }
 
 // RunAudit parses UXPin's Team Members list, compares it with the ledger and
-// keeps the result. isLeaver says whether an email belongs to someone who is
-// gone from Slack (and their Slack ID if known).
-func (sa *SeatAudit) RunAudit(ctx context.Context, actor, text string, isLeaver func(email string) (string, bool)) (*Reconciliation, error) {
+// keeps the result. lookup says what Slack knows of an email (see Reconcile).
+func (sa *SeatAudit) RunAudit(ctx context.Context, actor, text string, lookup func(email string) (string, PersonStatus)) (*Reconciliation, error) {
 	if err := sa.privileged(ctx, actor); err != nil {
 		return nil, err
 	}
@@ -70,7 +69,7 @@ func (sa *SeatAudit) RunAudit(ctx context.Context, actor, text string, isLeaver 
 	if err != nil {
 		return nil, err
 	}
-	a := Reconcile(members, ledger, isLeaver)
+	a := Reconcile(members, ledger, lookup)
 	a.Warnings = warnings
 	rec := &Reconciliation{Time: sa.now(), Actor: actor, Audit: a}
 	if err := sa.store.SaveReconciliation(ctx, rec); err != nil {
@@ -126,7 +125,7 @@ func (sa *SeatAudit) ActOnFinding(ctx context.Context, actor, auditID string, i 
 	justification = Clean(justification)
 	switch act {
 	case ActRemove:
-		if f.Kind != FindingUnknown && f.Kind != FindingLeaver {
+		if f.Kind != FindingUnknown && f.Kind != FindingLeaver && f.Kind != FindingNotInSlack {
 			return nil, Errorf(EINVALID, "Only unknown seats and leavers can be removed from the audit.")
 		}
 		return sa.auditRemoval(ctx, actor, auditID, f)
@@ -153,8 +152,11 @@ func (sa *SeatAudit) auditRemoval(ctx context.Context, actor, auditID string, f 
 		return nil, fmt.Errorf("resolve approvers: %w", err)
 	}
 	why := "holds a UXPin seat the ledger does not know about"
-	if f.Kind == FindingLeaver {
+	switch f.Kind {
+	case FindingLeaver:
 		why = "left the company but still holds a UXPin seat"
+	case FindingNotInSlack:
+		why = "is not a Slack user (a guest, a contractor or a typo?) but holds a UXPin seat"
 	}
 	now := sa.now()
 	target := findingTarget(f)

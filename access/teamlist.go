@@ -510,7 +510,7 @@ type FindingKind string
 // The kinds of finding a seat audit reports.
 const (
 	// FindingLeaver is a seat in UXPin held by someone who left: deactivated
-	// or unknown in Slack, whether or not the ledger knows them.
+	// in Slack, whether or not the ledger knows them.
 	FindingLeaver FindingKind = "leaver_seated"
 	// FindingUnknown is a seat in UXPin that the ledger does not know.
 	FindingUnknown FindingKind = "unknown_seat"
@@ -518,10 +518,29 @@ const (
 	FindingRoleDrift FindingKind = "role_drift"
 	// FindingMissing is a ledger grant with no seat in UXPin.
 	FindingMissing FindingKind = "missing"
+	// FindingNotInSlack is a seat in UXPin whose email Slack does not
+	// know: a guest, a contractor or a typo, but not someone who left.
+	FindingNotInSlack FindingKind = "not_in_slack"
 )
 
 // FindingKinds lists the kinds in the order an audit reports them.
-var FindingKinds = []FindingKind{FindingLeaver, FindingUnknown, FindingRoleDrift, FindingMissing}
+var FindingKinds = []FindingKind{FindingLeaver, FindingNotInSlack, FindingUnknown, FindingRoleDrift, FindingMissing}
+
+// PersonStatus is what Slack says about the holder of a UXPin seat, found
+// by email, for the seat audit.
+type PersonStatus int
+
+// The answers a seat audit's Slack lookup can give.
+const (
+	// PersonActive is an active Slack user, or one that was not looked up.
+	PersonActive PersonStatus = iota
+	// PersonDeactivated is a Slack user that Slack itself marks deleted:
+	// someone who left.
+	PersonDeactivated
+	// PersonNotInSlack is an email that no Slack user has: a guest, a
+	// contractor or a typo. It is no evidence that anyone left.
+	PersonNotInSlack
+)
 
 // Finding is one discrepancy between UXPin's Team Members list and the ledger.
 type Finding struct {
@@ -530,7 +549,7 @@ type Finding struct {
 	Name       string
 	UXPinRole  Role   // "" for FindingMissing, or when UXPin's role was not recognised
 	LedgerRole Role   // "" when the ledger does not know the person
-	UserID     string // Slack user ID, if known from the ledger or the leaver lookup
+	UserID     string // Slack user ID, if known from the ledger or the Slack lookup
 	RequestID  string // the ledger grant's request, if any
 }
 
@@ -549,17 +568,19 @@ type Audit struct {
 
 // Reconcile compares UXPin's Team Members list with the ledger.
 //
-// isLeaver reports, for the email of a UXPin member, the person's Slack user
-// ID if known and whether they left: deactivated or unknown in Slack. The
-// caller looks it up; isLeaver may be nil, and is called once per member.
+// lookup reports, for the email of a UXPin member, the person's Slack user
+// ID if known and what Slack says about them. The caller looks it up; lookup
+// may be nil (everyone counts as active), and is called once per member.
 //
-// A member who left is FindingLeaver whether or not the ledger knows them; a
-// member the ledger does not know is FindingUnknown; a member whose UXPin role
-// differs from the ledger's is FindingRoleDrift, except when the UXPin role
-// was not recognised (""); a ledger grant with no member is FindingMissing.
+// A member deactivated in Slack is FindingLeaver and a member whose email
+// Slack does not know is FindingNotInSlack, whether or not the ledger knows
+// them; any other member the ledger does not know is FindingUnknown; a
+// member whose UXPin role differs from the ledger's is FindingRoleDrift,
+// except when the UXPin role was not recognised (""); a ledger grant with no
+// member is FindingMissing.
 // Emails match case-insensitively. Findings are sorted by kind, in the order
 // of FindingKinds, then by email.
-func Reconcile(members []Member, ledger []Grant, isLeaver func(email string) (userID string, left bool)) Audit {
+func Reconcile(members []Member, ledger []Grant, lookup func(email string) (userID string, status PersonStatus)) Audit {
 	a := Audit{SeatsByRole: map[Role]int{}}
 	grants := make(map[string]int, len(ledger)) // email key → first grant
 	for i, g := range ledger {
@@ -588,17 +609,19 @@ func Reconcile(members []Member, ledger []Grant, isLeaver func(email string) (us
 				f.Name = g.Name
 			}
 		}
-		left := false
-		if isLeaver != nil {
+		status := PersonActive
+		if lookup != nil {
 			var id string
-			id, left = isLeaver(f.Email)
+			id, status = lookup(f.Email)
 			if f.UserID == "" {
 				f.UserID = id
 			}
 		}
 		switch {
-		case left:
+		case status == PersonDeactivated:
 			f.Kind = FindingLeaver
+		case status == PersonNotInSlack:
+			f.Kind = FindingNotInSlack
 		case !known:
 			f.Kind = FindingUnknown
 		case m.Role != "" && m.Role != f.LedgerRole:

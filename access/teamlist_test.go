@@ -248,7 +248,9 @@ func TestReconcile(t *testing.T) {
 		{Name: "Cy", Email: "cy@example.com", Role: ""},                       // unknown role: not drift
 		{Name: "", Email: "dee@example.com", Role: access.RoleViewer},         // in ledger, left Slack
 		{Name: "Eli", Email: "eli@example.com", Role: access.RoleEditor},      // not in ledger
-		{Name: "Fay", Email: "fay@example.com", Role: access.RoleViewer},      // not in ledger, left
+		{Name: "Fay", Email: "fay@example.com", Role: access.RoleViewer},      // not in ledger, never in Slack
+		{Name: "Hal", Email: "hal@example.com", Role: access.RoleEditor},      // in ledger, email unknown to Slack
+		{Name: "Ivy", Email: "ivy@example.com", Role: access.RoleViewer},      // not in ledger, left
 		{Name: "Ann again", Email: "ANN@example.com", Role: access.RoleAdmin}, // duplicate: ignored
 	}
 	ledger := []access.Grant{
@@ -258,46 +260,59 @@ func TestReconcile(t *testing.T) {
 		{UserID: "UDEE", Email: "dee@example.com", Name: "Dee", Role: access.RoleViewer, RequestID: "R-4"},
 		{UserID: "UGUS", Email: "gus@example.com", Name: "Gus", Role: access.RoleAdmin, RequestID: "R-5"},
 		{UserID: "UGUS", Email: " Gus@example.com ", Name: "Gus", Role: access.RoleAdmin, RequestID: "R-6"},
+		{UserID: "UHAL", Email: "hal@example.com", Role: access.RoleEditor, RequestID: "R-7"},
 	}
 	slack := map[string]struct {
-		id   string
-		left bool
+		id     string
+		status access.PersonStatus
 	}{
-		"dee@example.com": {"UDEE", true},
-		"eli@example.com": {"UELI", false},
-		"fay@example.com": {"", true},
+		"ann@example.com": {"UANN", access.PersonActive},
+		"ben@example.com": {"UBEN", access.PersonActive},
+		"cy@example.com":  {"UCY", access.PersonActive},
+		"dee@example.com": {"UDEE", access.PersonDeactivated},
+		"eli@example.com": {"UELI", access.PersonActive},
+		"ivy@example.com": {"UIVY", access.PersonDeactivated},
 	}
 	var asked []string
-	isLeaver := func(email string) (string, bool) {
+	lookup := func(email string) (string, access.PersonStatus) {
 		asked = append(asked, email)
-		s := slack[strings.ToLower(email)]
-		return s.id, s.left
+		s, ok := slack[strings.ToLower(email)]
+		if !ok {
+			return "", access.PersonNotInSlack
+		}
+		return s.id, s.status
 	}
 
-	a := access.Reconcile(members, ledger, isLeaver)
+	a := access.Reconcile(members, ledger, lookup)
 
 	want := []access.Finding{
 		{Kind: access.FindingLeaver, Email: "dee@example.com", Name: "Dee", UXPinRole: access.RoleViewer, LedgerRole: access.RoleViewer, UserID: "UDEE", RequestID: "R-4"},
-		{Kind: access.FindingLeaver, Email: "fay@example.com", Name: "Fay", UXPinRole: access.RoleViewer},
+		{Kind: access.FindingLeaver, Email: "ivy@example.com", Name: "Ivy", UXPinRole: access.RoleViewer, UserID: "UIVY"},
+		{Kind: access.FindingNotInSlack, Email: "fay@example.com", Name: "Fay", UXPinRole: access.RoleViewer},
+		{Kind: access.FindingNotInSlack, Email: "hal@example.com", Name: "Hal", UXPinRole: access.RoleEditor, LedgerRole: access.RoleEditor, UserID: "UHAL", RequestID: "R-7"},
 		{Kind: access.FindingUnknown, Email: "eli@example.com", Name: "Eli", UXPinRole: access.RoleEditor, UserID: "UELI"},
 		{Kind: access.FindingRoleDrift, Email: "ben@example.com", Name: "Ben", UXPinRole: access.RoleAdmin, LedgerRole: access.RoleEditor, UserID: "UBEN", RequestID: "R-2"},
 		{Kind: access.FindingMissing, Email: "gus@example.com", Name: "Gus", LedgerRole: access.RoleAdmin, UserID: "UGUS", RequestID: "R-5"},
 	}
 	diffFindings(t, a.Findings, want)
 
-	if a.Members != 6 {
-		t.Errorf("Reconcile Members = %d; want 6", a.Members)
+	if a.Members != 8 {
+		t.Errorf("Reconcile Members = %d; want 8", a.Members)
 	}
-	wantSeats := map[access.Role]int{access.RoleEditor: 2, access.RoleAdmin: 1, access.RoleViewer: 2, "": 1}
+	wantSeats := map[access.Role]int{access.RoleEditor: 3, access.RoleAdmin: 1, access.RoleViewer: 3, "": 1}
 	if !reflect.DeepEqual(a.SeatsByRole, wantSeats) {
 		t.Errorf("Reconcile SeatsByRole = %v; want %v", a.SeatsByRole, wantSeats)
 	}
-	wantCounts := map[access.FindingKind]int{access.FindingLeaver: 2, access.FindingUnknown: 1, access.FindingRoleDrift: 1, access.FindingMissing: 1}
+	wantCounts := map[access.FindingKind]int{access.FindingLeaver: 2, access.FindingNotInSlack: 2, access.FindingUnknown: 1, access.FindingRoleDrift: 1, access.FindingMissing: 1}
 	if got := a.Counts(); !reflect.DeepEqual(got, wantCounts) {
 		t.Errorf("Counts() = %v; want %v", got, wantCounts)
 	}
-	if len(asked) != 6 {
-		t.Errorf("isLeaver called for %v; want once per distinct member", asked)
+	if len(asked) != 8 {
+		t.Errorf("lookup called for %v; want once per distinct member", asked)
+	}
+	sum := (&access.Reconciliation{Audit: a}).Summary()
+	if !strings.Contains(sum, "2 leavers still seated") || !strings.Contains(sum, "2 not in Slack") {
+		t.Errorf("Summary() = %q; want leavers and seats not in Slack counted apart", sum)
 	}
 }
 
@@ -325,7 +340,7 @@ func TestReconcileFromParsedList(t *testing.T) {
 		{UserID: "UC", Email: "carl@example.com", Role: access.RoleEditor, RequestID: "R-2"},
 	}
 	got := access.Reconcile(members, ledger, nil).Counts()
-	want := map[access.FindingKind]int{access.FindingLeaver: 0, access.FindingUnknown: 5, access.FindingRoleDrift: 1, access.FindingMissing: 0}
+	want := map[access.FindingKind]int{access.FindingLeaver: 0, access.FindingNotInSlack: 0, access.FindingUnknown: 5, access.FindingRoleDrift: 1, access.FindingMissing: 0}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Reconcile(pasted.txt).Counts() = %v; want %v", got, want)
 	}

@@ -21,45 +21,80 @@ type DirectoryAPI interface {
 	GetUsersContext(ctx context.Context, options ...slack.GetUsersOption) ([]slack.User, error)
 }
 
-// Directory resolves Slack users and the configured approvers. User-group
-// memberships are cached for a short time because approver checks happen on
-// every click and usergroups.users.list is a tier 2 method.
+// How long approver user-group memberships are trusted (SPEC §9.5).
+const (
+	// GroupTTL is how long a read of the approver groups serves before
+	// they are read again. Approver checks happen on every click and
+	// usergroups.users.list is a tier 2 method, so every click can't ask.
+	GroupTTL = 10 * time.Minute
+	// GroupMaxStale is how long after the last successful read the list
+	// still serves while Slack cannot answer. After that Approvers fails
+	// with access.ErrApproversUnknown, so someone removed from a group
+	// during an outage does not go on approving.
+	GroupMaxStale = time.Hour
+)
+
+// Directory resolves Slack users and the configured approvers.
 type Directory struct {
 	api    DirectoryAPI
 	users  []string
 	groups []string
-	ttl    time.Duration
 	now    func() time.Time
 
 	mu       sync.Mutex
-	resolved []string
-	expires  time.Time
+	resolved []string  // the approvers as of readAt; nil before the first read
+	readAt   time.Time // when the groups were last read successfully
+}
+
+// DirectoryOptions tune a Directory; the zero value is what production uses.
+type DirectoryOptions struct {
+	// Now is the clock; nil means time.Now. Tests move it forward.
+	Now func() time.Time
 }
 
 // NewDirectory returns a Directory for the configured approver users and groups.
-func NewDirectory(api DirectoryAPI, users, groups []string, ttl time.Duration) *Directory {
-	return &Directory{api: api, users: users, groups: groups, ttl: ttl, now: time.Now}
+func NewDirectory(api DirectoryAPI, users, groups []string, opts DirectoryOptions) *Directory {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Directory{api: api, users: users, groups: groups, now: now}
 }
 
-// Approvers returns the approvers' user IDs, expanding user groups. If Slack
-// cannot be reached, the last good answer is used rather than locking every
-// approver out.
+// Approvers returns the approvers' user IDs: the configured users, then the
+// members of the configured user groups. Groups are read again once the last
+// read is GroupTTL old. If Slack cannot answer, the last list serves until
+// it is GroupMaxStale old; after that, or before any read succeeded, the
+// error wraps access.ErrApproversUnknown and approvals are refused until
+// Slack answers again.
 func (d *Directory) Approvers(ctx context.Context) ([]string, error) {
 	if len(d.groups) == 0 {
 		return d.users, nil
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.resolved != nil && d.now().Before(d.expires) {
+	now := d.now()
+	age := now.Sub(d.readAt)
+	if d.resolved != nil && age < GroupTTL {
 		return d.resolved, nil
 	}
+	out, err := d.readGroups(ctx)
+	if err == nil {
+		d.resolved, d.readAt = out, now
+		return out, nil
+	}
+	if d.resolved != nil && age < GroupMaxStale {
+		return d.resolved, nil
+	}
+	return nil, fmt.Errorf("%w: %w", access.ErrApproversUnknown, err)
+}
+
+// readGroups asks Slack for the members of every approver group.
+func (d *Directory) readGroups(ctx context.Context) ([]string, error) {
 	out := slices.Clone(d.users)
 	for _, g := range d.groups {
 		members, err := d.api.GetUserGroupMembersContext(ctx, g)
 		if err != nil {
-			if d.resolved != nil {
-				return d.resolved, nil
-			}
 			return nil, fmt.Errorf("list members of user group %s: %w", g, err)
 		}
 		for _, m := range members {
@@ -68,17 +103,20 @@ func (d *Directory) Approvers(ctx context.Context) ([]string, error) {
 			}
 		}
 	}
-	d.resolved, d.expires = out, d.now().Add(d.ttl)
 	return out, nil
 }
 
-// Person looks up a Slack user. An unknown user is returned as deleted, which
-// the lifecycle refuses with a clear message.
+// Person looks up a Slack user. Only Slack's own deleted flag makes the
+// Person deactivated. A user Slack does not show the bot (user_not_found,
+// user_not_visible) is an error wrapping access.ErrUnknownPerson, because a
+// narrowed scope or a user of another workspace looks the same as a leaver
+// and must never cost anyone their seat; other failures are returned as
+// they are.
 func (d *Directory) Person(ctx context.Context, id string) (access.Person, error) {
 	u, err := d.api.GetUserInfoContext(ctx, id)
 	if err != nil {
 		if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok && (se.Err == "user_not_found" || se.Err == "user_not_visible") {
-			return access.Person{ID: id, Deleted: true}, nil
+			return access.Person{}, fmt.Errorf("look up user %s: %s: %w", id, se.Err, access.ErrUnknownPerson)
 		}
 		return access.Person{}, fmt.Errorf("look up user %s: %w", id, err)
 	}
@@ -95,6 +133,7 @@ func (d *Directory) Person(ctx context.Context, id string) (access.Person, error
 		Name:    name,
 		IsBot:   u.IsBot || u.ID == "USLACKBOT",
 		Deleted: u.Deleted,
+		TZ:      u.TZ,
 	}, nil
 }
 
@@ -115,7 +154,7 @@ func (d *Directory) PeopleByEmail(ctx context.Context) (map[string]access.Person
 		if name == "" {
 			name = u.Name
 		}
-		out[strings.ToLower(u.Profile.Email)] = access.Person{ID: u.ID, Email: u.Profile.Email, Name: name, IsBot: u.IsBot, Deleted: u.Deleted}
+		out[strings.ToLower(u.Profile.Email)] = access.Person{ID: u.ID, Email: u.Profile.Email, Name: name, IsBot: u.IsBot, Deleted: u.Deleted, TZ: u.TZ}
 	}
 	return out, nil
 }

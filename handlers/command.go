@@ -266,7 +266,7 @@ func (h *Handler) lastReconciled(ctx context.Context) string {
 		return "The ledger has never been reconciled with UXPin's Team Members list: run `/uxpin-access reconcile`."
 	}
 	c := rec.Audit.Counts()
-	return fmt.Sprintf("Last reconciled with UXPin on %s by %s (%s): %d leavers still seated, %d unknown seats, %d role drift, %d missing.",
+	return fmt.Sprintf("Last reconciled with UXPin on %s by %s (%s): %d leavers still seated, %d not in Slack, %d unknown seats, %d role drift, %d missing.",
 		rec.Time.UTC().Format("2006-01-02 15:04 UTC"), user(rec.Actor), rec.ID,
-		c[access.FindingLeaver], c[access.FindingUnknown], c[access.FindingRoleDrift], c[access.FindingMissing])
+		c[access.FindingLeaver], c[access.FindingNotInSlack], c[access.FindingUnknown], c[access.FindingRoleDrift], c[access.FindingMissing])
 }

@@ -153,6 +153,7 @@ func (h *Handler) SweepLeavers(ctx context.Context) {
 	}
 	h.checkLeavers(ctx, gone, "they are no longer in Slack")
 }
+
 // RunLeaverSweep runs SweepLeavers every interval until ctx is cancelled.
 func (h *Handler) RunLeaverSweep(ctx context.Context, first, every time.Duration) {
 	t := time.NewTimer(first)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -180,17 +181,20 @@ func (h *Handler) runAudit(ctx context.Context, actor, text string) {
 			return
 		}
 	}
-	isLeaver := func(email string) (string, bool) {
+	lookup := func(email string) (string, access.PersonStatus) {
 		if people == nil {
-			return "", false
+			return "", access.PersonActive
 		}
 		p, ok := people[strings.ToLower(strings.TrimSpace(email))]
-		if !ok {
-			return "", true // not in Slack at all
+		switch {
+		case !ok:
+			return "", access.PersonNotInSlack
+		case p.Deleted:
+			return p.ID, access.PersonDeactivated
 		}
-		return p.ID, p.Deleted
+		return p.ID, access.PersonActive
 	}
-	rec, err := h.svc.RunAudit(ctx, actor, text, isLeaver)
+	rec, err := h.svc.RunAudit(ctx, actor, text, lookup)
 	if err != nil {
 		h.log.Info("seat audit refused", "user", actor, "reason", message(err))
 		h.dm(ctx, actor, "The seat audit did not run: "+message(err))
@@ -227,10 +231,11 @@ func (h *Handler) dmBlocks(ctx context.Context, user, text string, blocks []slac
 }
 
 var findingLabel = map[access.FindingKind]string{
-	access.FindingLeaver:    "left the company, still seated",
-	access.FindingUnknown:   "in UXPin, not in the ledger",
-	access.FindingRoleDrift: "role differs",
-	access.FindingMissing:   "in the ledger, not in UXPin",
+	access.FindingLeaver:     "left the company, still seated",
+	access.FindingNotInSlack: "not in Slack (guest, contractor or typo?)",
+	access.FindingUnknown:    "in UXPin, not in the ledger",
+	access.FindingRoleDrift:  "role differs",
+	access.FindingMissing:    "in the ledger, not in UXPin",
 }
 
 // maxReportFindings bounds the findings listed in the report message; the
@@ -245,9 +250,9 @@ func auditReport(rec *access.Reconciliation) (string, []slack.Block) {
 	text := fmt.Sprintf("Seat audit %s: %s", rec.ID, rec.Summary())
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(plain("UXPin seat audit "+rec.ID, 150)),
-		section(fmt.Sprintf("*%d members* in UXPin: %d Admin, %d Editor, %d Viewer.\n:busts_in_silhouette: *%d leavers still seated* · :grey_question: *%d unknown seats* · :twisted_rightwards_arrows: *%d role drift* · :ghost: *%d missing* (granted in the ledger, not in UXPin)",
+		section(fmt.Sprintf("*%d members* in UXPin: %d Admin, %d Editor, %d Viewer.\n:busts_in_silhouette: *%d leavers still seated* · :bust_in_silhouette: *%d not in Slack* (guests, contractors or typos?) · :grey_question: *%d unknown seats* · :twisted_rightwards_arrows: *%d role drift* · :ghost: *%d missing* (granted in the ledger, not in UXPin)",
 			a.Members, a.SeatsByRole[access.RoleAdmin], a.SeatsByRole[access.RoleEditor], a.SeatsByRole[access.RoleViewer],
-			c[access.FindingLeaver], c[access.FindingUnknown], c[access.FindingRoleDrift], c[access.FindingMissing])),
+			c[access.FindingLeaver], c[access.FindingNotInSlack], c[access.FindingUnknown], c[access.FindingRoleDrift], c[access.FindingMissing])),
 	}
 	if n := len(a.Warnings); n > 0 {
 		var lines []string
@@ -286,14 +291,15 @@ func auditReport(rec *access.Reconciliation) (string, []slack.Block) {
 		blocks = append(blocks, sec)
 	}
 	var bulk []slack.BlockElement
-	for _, k := range []access.FindingKind{access.FindingLeaver, access.FindingUnknown, access.FindingRoleDrift} {
+	for _, k := range []access.FindingKind{access.FindingLeaver, access.FindingNotInSlack, access.FindingUnknown, access.FindingRoleDrift} {
 		if c[k] == 0 {
 			continue
 		}
 		label := map[access.FindingKind]string{
-			access.FindingLeaver:    "Remove all %d leavers",
-			access.FindingUnknown:   "Remove all %d unknown seats",
-			access.FindingRoleDrift: "Fix all %d role drifts",
+			access.FindingLeaver:     "Remove all %d leavers",
+			access.FindingNotInSlack: "Remove all %d not in Slack",
+			access.FindingUnknown:    "Remove all %d unknown seats",
+			access.FindingRoleDrift:  "Fix all %d role drifts",
 		}[k]
 		b := button(ActionAuditBulkID(k), fmt.Sprintf(label, c[k]), bulkValue(rec.ID, k), "")
 		b.Confirm = slack.NewConfirmationBlockObject(plain("Create the requests?", 100),
@@ -322,7 +328,7 @@ func findingOptions(id string, i int, f access.Finding) []*slack.OptionBlockObje
 	switch f.Kind {
 	case access.FindingUnknown:
 		return []*slack.OptionBlockObject{opt(access.ActRemove, "Request removal"), opt(access.ActAdopt, "Record as existing")}
-	case access.FindingLeaver:
+	case access.FindingLeaver, access.FindingNotInSlack:
 		return []*slack.OptionBlockObject{opt(access.ActRemove, "Request removal")}
 	case access.FindingRoleDrift:
 		return []*slack.OptionBlockObject{opt(access.ActFixDrift, "Task: set the ledger's role")}
@@ -396,7 +402,9 @@ func (h *Handler) actOnFinding(ctx context.Context, actor, id string, i int, act
 			return nil, err
 		}
 		if f.UserID != "" {
-			if holder, err = h.dir.Person(ctx, f.UserID); err != nil {
+			// A holder Slack does not show stays unknown, which the
+			// lifecycle answers with "not an active Slack user".
+			if holder, err = h.dir.Person(ctx, f.UserID); err != nil && !errors.Is(err, access.ErrUnknownPerson) {
 				return nil, err
 			}
 		}

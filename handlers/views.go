@@ -65,7 +65,12 @@ func (h *Handler) submitRequest(ctx context.Context, cb slack.InteractionCallbac
 	sub, target := SubmissionFromView(cb)
 	if target != "" {
 		p, err := h.dir.Person(ctx, target)
-		if err != nil {
+		switch {
+		case errors.Is(err, access.ErrUnknownPerson):
+			// Not "deactivated": Slack only says it does not show us them.
+			h.log.Info("request for a person Slack does not show", "target", target, "err", err)
+			return fieldErrors(map[string]string{blockTarget: "I can't find that person in Slack: they may be in another workspace, or hidden from this app. Choose someone in this workspace, or ask a Slack admin."})
+		case err != nil:
 			h.log.Error("user lookup failed", "target", target, "err", err)
 			return fieldErrors(map[string]string{blockTarget: "I couldn't look this person up in Slack just now. Please try again."})
 		}

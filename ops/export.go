@@ -28,20 +28,28 @@ const (
 // ErrFormat reports an export format other than csv or jsonl.
 var ErrFormat = errors.New("format must be csv or jsonl")
 
-// Columns of the audit export, in order.
-var Columns = []string{"time", "request_id", "action", "actor", "target_email", "role", "from_state", "to_state", "detail"}
+// Columns of the audit export, in order. The columns that say what a
+// request asked and why (requester to end_zone) come last, so that readers
+// of the older, shorter export keep their column positions.
+var Columns = []string{"time", "request_id", "action", "actor", "target_email", "role", "from_state", "to_state", "detail",
+	"requester", "target", "justification", "end_date", "end_zone"}
 
 // exportRow is one audit event as exported; its JSON names are the columns.
 type exportRow struct {
-	Time        string `json:"time"`
-	RequestID   string `json:"request_id"`
-	Action      string `json:"action"`
-	Actor       string `json:"actor"`
-	TargetEmail string `json:"target_email"`
-	Role        string `json:"role"`
-	FromState   string `json:"from_state"`
-	ToState     string `json:"to_state"`
-	Detail      string `json:"detail"`
+	Time          string `json:"time"`
+	RequestID     string `json:"request_id"`
+	Action        string `json:"action"`
+	Actor         string `json:"actor"`
+	TargetEmail   string `json:"target_email"`
+	Role          string `json:"role"`
+	FromState     string `json:"from_state"`
+	ToState       string `json:"to_state"`
+	Detail        string `json:"detail"`
+	Requester     string `json:"requester"`
+	Target        string `json:"target"`
+	Justification string `json:"justification"`
+	EndDate       string `json:"end_date"`
+	EndZone       string `json:"end_zone"`
 }
 
 func row(e access.Event) exportRow {
@@ -49,11 +57,13 @@ func row(e access.Event) exportRow {
 		Time: e.Time.UTC().Format(time.RFC3339), RequestID: e.RequestID, Action: string(e.Action),
 		Actor: e.Actor, TargetEmail: e.TargetEmail, Role: string(e.Role),
 		FromState: string(e.From), ToState: string(e.To), Detail: e.Detail,
+		Requester: e.Requester, Target: e.Target, Justification: e.Justification, EndDate: e.EndDate, EndZone: e.EndZone,
 	}
 }
 
 func (r exportRow) cells() []string {
-	return []string{r.Time, r.RequestID, r.Action, r.Actor, r.TargetEmail, r.Role, r.FromState, r.ToState, r.Detail}
+	return []string{r.Time, r.RequestID, r.Action, r.Actor, r.TargetEmail, r.Role, r.FromState, r.ToState, r.Detail,
+		r.Requester, r.Target, r.Justification, r.EndDate, r.EndZone}
 }
 
 // Range limits an export to events at or after Since and before Until;

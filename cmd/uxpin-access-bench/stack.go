@@ -106,7 +106,7 @@ func openStack(f *fakeslack.Server, c stackConfig) (*stack, error) {
 	s.watch = newWatcher(s.Metrics.Transport(base), f)
 	hc := &http.Client{Transport: s.watch, Timeout: 30 * time.Second}
 	s.API = slack.New(benchBotToken, slack.OptionAppLevelToken(benchAppToken), slack.OptionAPIURL(f.APIURL()), slack.OptionHTTPClient(hc))
-	dir := bot.NewDirectory(s.API, c.Approvers, nil, 5*time.Minute)
+	dir := bot.NewDirectory(s.API, c.Approvers, nil, bot.DirectoryOptions{})
 	s.Service = access.NewService(db, dir, access.Config{
 		Admins:           c.Admins,
 		AuditChannel:     auditChannel,

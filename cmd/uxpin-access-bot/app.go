@@ -83,7 +83,7 @@ func (m *Main) Open() error {
 	base.MaxIdleConnsPerHost = 64
 	hc := &http.Client{Transport: m.Metrics.Transport(base), Timeout: 30 * time.Second}
 	m.API = slack.New(c.BotToken, slack.OptionAppLevelToken(c.AppToken), slack.OptionAPIURL(c.APIURL), slack.OptionHTTPClient(hc))
-	dir := bot.NewDirectory(m.API, c.ApproverUsers(), c.ApproverGroups(), 5*time.Minute)
+	dir := bot.NewDirectory(m.API, c.ApproverUsers(), c.ApproverGroups(), bot.DirectoryOptions{Now: m.Now})
 	m.Service = access.NewService(db, dir, access.Config{
 		Admins:           c.Admins,
 		AllowedDomains:   c.AllowedEmailDomains,

@@ -272,6 +272,28 @@ func TestModalValidation(t *testing.T) {
 	}
 }
 
+// TestUnknownTargetIsNotDeactivated: a person Slack does not show the bot
+// (user_not_found, user_not_visible) is refused as unknown, never called
+// deactivated (SPEC §9.2: only Slack's deleted: true is a leaver).
+func TestUnknownTargetIsNotDeactivated(t *testing.T) {
+	h := newHarness(t, nil)
+	h.fake.AddUser(fakeslack.User{ID: "U0HIDDEN", Name: "hidden", Email: "hidden@example.com", NotVisible: true})
+	for _, target := range []string{"U0NOBODY", "U0HIDDEN"} {
+		p := h.submitRequest(uAlice, "grant", target, "viewer", "x", "")
+		msg := p.Errors["target"]
+		if p.ResponseAction != "errors" || !strings.Contains(msg, "can't find that person in Slack") || strings.Contains(msg, "deactivated") {
+			t.Errorf("submit for %s: ack = %+v; want a target error saying Slack does not know them", target, p)
+		}
+	}
+	p := h.submitRequest(uAlice, "grant", uGone, "viewer", "x", "")
+	if !strings.Contains(p.Errors["target"], "deactivated") {
+		t.Errorf("submit for a deactivated user: ack = %+v; want it called deactivated", p)
+	}
+	if n := h.m.mustCount(t); n != 0 {
+		t.Errorf("%d requests stored; want none", n)
+	}
+}
+
 func TestAuthorization(t *testing.T) {
 	h := newHarness(t, nil)
 	id := h.mustSubmit(uAlice, "grant", uBob, "editor", "x")

@@ -76,17 +76,30 @@ func TestSeatAudit(t *testing.T) {
 	}
 	report := h.dmWith(uCarol, "UXPin seat audit A-1", "5 members")
 	txt := msgText(report)
-	// zed@ is not in Slack at all, so, like gone@, a leaver still seated.
-	for _, want := range []string{"2 leavers still seated", "1 unknown seats", "1 role drift", "1 missing", "could not be used"} {
+	// gone@ is deactivated in Slack: a leaver. zed@ was never in Slack: not
+	// in Slack, which says nothing about leaving (SPEC §9.7).
+	for _, want := range []string{"1 leavers still seated", "1 not in Slack", "1 unknown seats", "1 role drift", "1 missing", "could not be used",
+		"*gone@example.com* left the company, still seated", "*zed@elsewhere.test* not in Slack (guest, contractor or typo?)"} {
 		if !strings.Contains(txt, want) {
 			t.Errorf("report lacks %q:\n%s", want, txt)
 		}
 	}
+	if strings.Contains(txt, "*zed@elsewhere.test* left") {
+		t.Errorf("the report says zed@, who was never in Slack, left:\n%s", txt)
+	}
+	reportOption(t, report, "zed@elsewhere.test", access.ActRemove)
 	dm, _ := h.fake.DMChannel(uCarol)
 	h.waitFor("the CSV attachment", func() bool { return len(h.fake.Files(dm)) == 1 })
 	rows, err := csv.NewReader(strings.NewReader(string(h.fake.Files(dm)[0].Content))).ReadAll()
 	if err != nil || len(rows) != 6 {
 		t.Fatalf("CSV = %d rows, %v; want header + 5 findings", len(rows), err)
+	}
+	kinds := map[string]string{}
+	for _, r := range rows[1:] {
+		kinds[r[1]] = r[0]
+	}
+	if kinds["zed@elsewhere.test"] != "not_in_slack" || kinds["gone@example.com"] != "leaver_seated" {
+		t.Errorf("CSV kinds = %v; want zed@ not_in_slack and gone@ leaver_seated", kinds)
 	}
 
 	// Adopt gina's seat with a justification.
@@ -119,8 +132,12 @@ func TestSeatAudit(t *testing.T) {
 		return g != nil && g.Role == access.RoleEditor
 	})
 
-	// Bulk: remove the leaver and the other unknown seat; fix the drift.
-	for _, kind := range []access.FindingKind{access.FindingLeaver, access.FindingUnknown, access.FindingRoleDrift} {
+	// Bulk: remove the leaver, the seat not in Slack and the other unknown
+	// seat; fix the drift.
+	if _, ok := fakeslack.FindAction(report.Blocks, handlers.ActionAuditBulkID(access.FindingNotInSlack)); !ok {
+		t.Errorf("the report has no bulk button for seats not in Slack")
+	}
+	for _, kind := range []access.FindingKind{access.FindingLeaver, access.FindingNotInSlack, access.FindingUnknown, access.FindingRoleDrift} {
 		n := len(h.fake.Ephemerals(uCarol))
 		if _, err := h.fake.ClickStale(h.ctx(), uCarol, report, handlers.ActionAuditBulkID(kind)); err != nil {
 			t.Fatalf("bulk %s: %v", kind, err)
@@ -135,6 +152,7 @@ func TestSeatAudit(t *testing.T) {
 	h.dmWith(uDave, "UXPin access request", "gone@example.com", "Approve")
 	h.dmWith(uDave, "UXPin access request", "zed@elsewhere.test", "Approve")
 	h.dmWith(uErin, "UXPin task", "bob@example.com", "from Admin to *Editor*")
+	h.dmWith(uDave, "UXPin access request", "zed@elsewhere.test", "not a Slack user")
 
 	// Roster says when the ledger was last reconciled; the audit log keeps it.
 	if got := h.slashReply(uCarol, "roster"); !containsAll(got, "Last reconciled with UXPin", "A-1") {
@@ -169,7 +187,7 @@ func TestSeatAuditFromUploadedFile(t *testing.T) {
 	if _, err := h.fake.ShareFile(h.ctx(), uErin, "team.csv", "text/csv", []byte(b.String())); err != nil {
 		t.Fatal(err)
 	}
-	h.dmWith(uErin, "UXPin seat audit A-1", "1501 members", "1500 leavers still seated")
+	h.dmWith(uErin, "UXPin seat audit A-1", "1501 members", "0 leavers still seated", "1500 not in Slack")
 	// Someone without the role is refused.
 	if _, err := h.fake.ShareFile(h.ctx(), uAlice, "team.csv", "text/csv", []byte("x")); err != nil {
 		t.Fatal(err)

@@ -322,6 +322,38 @@ func TestUsersAndGroups(t *testing.T) {
 	}
 }
 
+func TestUserTimeZoneAndVisibility(t *testing.T) {
+	s := New(Options{Logf: t.Logf})
+	defer s.Close()
+	api := slack.New("xoxb-test", slack.OptionAPIURL(s.APIURL()))
+	ctx := ctxT(t)
+	s.AddUser(User{ID: "U1", Name: "lea", Email: "lea@example.com", TZ: "America/Los_Angeles"})
+	s.AddUser(User{ID: "U2", Name: "nozone", Email: "nozone@example.com"})
+	s.AddUser(User{ID: "U3", Name: "hidden", Email: "hidden@example.com", NotVisible: true})
+
+	if u, err := api.GetUserInfoContext(ctx, "U1"); err != nil || u.TZ != "America/Los_Angeles" {
+		t.Errorf("users.info U1 tz = %+v, %v; want America/Los_Angeles", u, err)
+	}
+	if u, err := api.GetUserInfoContext(ctx, "U2"); err != nil || u.TZ != "" {
+		t.Errorf("users.info U2 tz = %q, %v; want none for a user without one", u.TZ, err)
+	}
+	_, err := api.GetUserInfoContext(ctx, "U3")
+	if se, ok := errors.AsType[slack.SlackErrorResponse](err); !ok || se.Err != "user_not_visible" {
+		t.Errorf("users.info of a user the bot cannot see: err = %v; want user_not_visible", err)
+	}
+	users, err := api.GetUsersContext(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tz := map[string]string{}
+	for _, u := range users {
+		tz[u.ID] = u.TZ
+	}
+	if _, ok := tz["U3"]; ok || tz["U1"] != "America/Los_Angeles" || tz["U2"] != "" {
+		t.Errorf("users.list time zones = %v; want U1's zone, none for U2 and no U3", tz)
+	}
+}
+
 func TestLimitsRejected(t *testing.T) {
 	s := New(Options{Logf: t.Logf})
 	defer s.Close()

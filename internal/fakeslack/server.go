@@ -43,6 +43,14 @@ var (
 type User struct {
 	ID, Name, RealName, Email string
 	IsBot, Deleted            bool
+	// TZ is the user's IANA time zone, sent as "tz" (with "tz_offset") by
+	// users.info and users.list; empty sends none, as for a user Slack has
+	// no zone for.
+	TZ string
+	// NotVisible makes users.info answer user_not_visible and leaves the
+	// user out of users.list and users.lookupByEmail, as Slack does for a
+	// user the bot's token cannot see (another workspace of an org, say).
+	NotVisible bool
 }
 
 // Options configure a Server. The zero value is usable.

@@ -11,7 +11,8 @@ func init() {
 }
 
 // usersList pages through the workspace's users (deleted ones included, as
-// Slack does) ordered by ID, with a numeric offset as the cursor.
+// Slack does, and those the bot cannot see left out) ordered by ID, with a
+// numeric offset as the cursor.
 func (s *Server) usersList(p *params) result {
 	limit := 200
 	if n, err := strconv.Atoi(p.str("limit")); err == nil && n > 0 && n <= 1000 {
@@ -28,8 +29,10 @@ func (s *Server) usersList(p *params) result {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ids := make([]string, 0, len(s.users))
-	for id := range s.users {
-		ids = append(ids, id)
+	for id, u := range s.users {
+		if !u.NotVisible {
+			ids = append(ids, id)
+		}
 	}
 	sort.Strings(ids)
 	members := []any{}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 type tokenKind int
@@ -647,20 +648,31 @@ func (s *Server) userJSON(u *User) map[string]any {
 	if s.hasScope("users:read.email") && u.Email != "" {
 		profile["email"] = u.Email
 	}
-	return map[string]any{
+	out := map[string]any{
 		"id": u.ID, "team_id": s.opts.TeamID, "name": u.Name, "deleted": u.Deleted,
 		"real_name": u.RealName, "is_bot": u.IsBot, "is_app_user": false,
 		"is_admin": false, "is_owner": false, "is_restricted": false, "is_ultra_restricted": false,
-		"tz": "Europe/Warsaw", "tz_offset": 3600, "updated": 1700000000, "profile": profile,
+		"updated": 1700000000, "profile": profile,
 	}
+	if u.TZ != "" {
+		out["tz"] = u.TZ
+		if loc, err := time.LoadLocation(u.TZ); err == nil {
+			name, offset := s.opts.Now().In(loc).Zone()
+			out["tz_label"], out["tz_offset"] = name, offset
+		}
+	}
+	return out
 }
 
 func (s *Server) usersInfo(p *params) result {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u, ok := s.users[p.str("user")]
-	if !ok {
+	switch {
+	case !ok:
 		return apiError("user_not_found")
+	case u.NotVisible:
+		return apiError("user_not_visible")
 	}
 	return result{"ok": true, "user": s.userJSON(u)}
 }
@@ -670,7 +682,7 @@ func (s *Server) usersLookupByEmail(p *params) result {
 	defer s.mu.Unlock()
 	email := strings.ToLower(p.str("email"))
 	for _, u := range s.users {
-		if email != "" && strings.ToLower(u.Email) == email {
+		if email != "" && strings.ToLower(u.Email) == email && !u.NotVisible {
 			return result{"ok": true, "user": s.userJSON(u)}
 		}
 	}
