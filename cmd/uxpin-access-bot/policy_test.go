@@ -333,3 +333,51 @@ func TestLeaversUnderTheLimitAreRemoved(t *testing.T) {
 		t.Errorf("%d requests; want the two grants and two removals", n)
 	}
 }
+
+// Finding 9: an end date ends at the end of that day in the requester's
+// Slack time zone, and the messages say which zone.
+func TestEndDateInRequesterTimeZone(t *testing.T) {
+	clk := &testClock{t: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)}
+	h := newHarness(t, nil, withClock(clk))
+	alice, _ := h.fake.User(uAlice)
+	alice.TZ = "America/Los_Angeles"
+	h.fake.SetUser(alice)
+
+	if ack := h.submitRequest(uAlice, "grant", uBob, "viewer", "workshop", "2026-12-10"); ack.ResponseAction != "update" {
+		t.Fatalf("submit: %+v", ack)
+	}
+	card := h.dmWith(uCarol, "UXPin access request R-1:", "Approve")
+	if want := "2026-12-10 (end of day, America/Los_Angeles)"; !strings.Contains(msgText(card), want) {
+		t.Errorf("card does not show %q:\n%s", want, msgText(card))
+	}
+	h.click(uCarol, card, handlers.ActionApprove)
+	h.click(uErin, h.dmWith(uErin, "UXPin task R-1"), handlers.ActionDone)
+	h.waitState("R-1", "fulfilled")
+
+	// 23:59 on the 10th in Los Angeles is 07:59 on the 11th in UTC: the
+	// access has not ended yet.
+	clk.Set(time.Date(2026, 12, 11, 7, 59, 0, 0, time.UTC))
+	if _, err := h.m.Service.FireDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.m.mustCount(t); n != 1 {
+		t.Fatalf("%d requests before the end of the day in Los Angeles; want no removal yet", n)
+	}
+	clk.Set(time.Date(2026, 12, 11, 8, 0, 1, 0, time.UTC))
+	h.dmWith(uErin, "UXPin task R-2", "Remove from Team", "`bob@example.com`")
+	h.dmWith(uAlice, "2026-12-10 (end of day, America/Los_Angeles)")
+}
+
+// Finding 5, lookup half: user_not_visible is no evidence of leaving.
+func TestNotVisibleIsNotALeaver(t *testing.T) {
+	h := newHarness(t, nil)
+	grantDone(h, uBob, "viewer")
+	bob, _ := h.fake.User(uBob)
+	bob.NotVisible = true
+	h.fake.SetUser(bob)
+	h.m.Handlers.SweepLeavers(context.Background())
+	h.outboxEmpty()
+	if n := h.m.mustCount(t); n != 1 {
+		t.Errorf("%d requests after sweeping a user Slack does not show; want no removal", n)
+	}
+}
