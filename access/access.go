@@ -177,6 +177,7 @@ const (
 	OriginExpiry = "expiry"
 	OriginLeaver = "leaver"
 	OriginAudit  = "seat_audit"
+	OriginReview = "review" // AutoReason is the review's ID
 )
 
 // TimerKind names a due time of a request.
@@ -306,6 +307,12 @@ const (
 	NoticeConfirmUpdate NoticeKind = "confirm_update" // chat.update the target's confirmation message
 	NoticeHome          NoticeKind = "home"           // refresh a user's App Home tab
 	NoticeTakenOver     NoticeKind = "taken_over"     // DM to the previous assignee: another admin took the task
+
+	// Access review notices carry the review's ID ("V-3") as RequestID.
+	NoticeReviewAsk      NoticeKind = "review_ask"      // DM to a holder: do you still need it? (Part: seat index + 1)
+	NoticeReviewList     NoticeKind = "review_list"     // DM to a reviewer: a page of seats to decide (Part: page)
+	NoticeReviewReminder NoticeKind = "review_reminder" // DM to a holder or reviewer: what is left for them
+	NoticeReviewReport   NoticeKind = "review_report"   // DM to an approver: the review ended, totals and undecided seats
 )
 
 // Notice is a message that a state change owes someone. It is stored in the
@@ -320,6 +327,9 @@ type Notice struct {
 	Attempts    int       `json:"attempts,omitempty"`
 	NextAttempt time.Time `json:"next_attempt,omitzero"`
 	LastError   string    `json:"last_error,omitempty"`
+
+	// Part says which part of a review notice this is: a seat or a page.
+	Part int `json:"part,omitempty"`
 }
 
 // String identifies the notice in logs.

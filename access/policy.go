@@ -27,6 +27,14 @@ const (
 	ActReopen   Act = "reopen"    // I can't get in, then the reason modal
 	ActAudit    Act = "audit"     // run the seat audit, act on its findings, see the roster
 
+	// Access reviews (SPEC §11). For the answer and the decision, the
+	// request is the seat as the policy sees it: about the holder (its
+	// requester and target), current while the review is open and the
+	// holder has not lowered their own access.
+	ActReview       Act = "review"        // start an access review, see its status
+	ActReviewAnswer Act = "review_answer" // the holder's Keep / Downgrade / Remove on their question
+	ActReviewDecide Act = "review_decide" // a reviewer's Keep / Downgrade / Remove on a seat
+
 	// The bot itself, through timers and events.
 	ActRemind     Act = "remind"      // nudge the approvers of a pending request
 	ActEscalate   Act = "escalate"    // move a task that stayed open too long
@@ -38,6 +46,7 @@ const (
 // Acts lists every act, in the order the README's table shows them.
 var Acts = []Act{
 	ActApprove, ActDeny, ActCancel, ActComplete, ActFail, ActTakeOver, ActConfirm, ActReopen, ActAudit,
+	ActReview, ActReviewAnswer, ActReviewDecide,
 	ActRemind, ActEscalate, ActExpiryWarn, ActExpire, ActOffboard,
 }
 
@@ -145,13 +154,15 @@ const (
 	ReasonNotPrivileged    Reason = "not_privileged"    // seat audit and roster: approvers and admins
 	ReasonSystemOnly       Reason = "system_only"       // only the bot's own timers and events do this
 	ReasonApproversUnknown Reason = "approvers_unknown" // the approver groups could not be read: fail closed
+	ReasonNotHolder        Reason = "not_holder"        // only the seat's holder answers its review question
+	ReasonOwnSeat          Reason = "own_seat"          // a reviewer deciding their own seat
 )
 
 // Reasons lists every reason, so handlers can be tested to word each one.
 var Reasons = []Reason{
 	ReasonMovedOn, ReasonOwnRequest, ReasonAboutSelf, ReasonNotApprover, ReasonNotRoleApprover,
 	ReasonNotAdmin, ReasonNotAssignee, ReasonAlreadyAssignee, ReasonNotRequester, ReasonNotTarget,
-	ReasonNotPrivileged, ReasonSystemOnly, ReasonApproversUnknown,
+	ReasonNotPrivileged, ReasonSystemOnly, ReasonApproversUnknown, ReasonNotHolder, ReasonOwnSeat,
 }
 
 // Rule is one row of the policy table.
@@ -228,6 +239,28 @@ var Table = map[Act][]Rule{
 		allow(AnyStage, RelAdmin),
 		refuse(AnyStage, RelAnyone, ReasonNotPrivileged),
 	},
+	ActReview: {
+		allow(AnyStage, RelApprover),
+		allow(AnyStage, RelApproverOther),
+		allow(AnyStage, RelAdmin),
+		refuse(AnyStage, RelAnyone, ReasonNotPrivileged),
+	},
+	// Only the holder answers their question; after the review ended (or
+	// once they lowered their own access) it has moved on.
+	ActReviewAnswer: {
+		refuse(MovedOn, RelTarget, ReasonMovedOn),
+		allow(Current, RelTarget),
+		refuse(AnyStage, RelAnyone, ReasonNotHolder),
+	},
+	// Any approver but the holder decides a seat (the assigned reviewer is
+	// the one asked and reminded), until the review ends.
+	ActReviewDecide: {
+		refuse(MovedOn, RelAnyone, ReasonMovedOn),
+		refuse(Current, RelApproverSelf, ReasonOwnSeat),
+		allow(Current, RelApprover),
+		allow(Current, RelApproverOther),
+		refuse(Current, RelAnyone, ReasonNotApprover),
+	},
 	ActRemind:     systemOnly(),
 	ActEscalate:   systemOnly(),
 	ActExpiryWarn: systemOnly(),
@@ -248,7 +281,7 @@ func systemOnly() []Rule {
 // IsCurrent reports whether request r (with g, the target's ledger entry, or
 // nil) is still where act expects it. r may be nil for ActAudit.
 func IsCurrent(act Act, r *Request, g *Grant) bool {
-	if act == ActAudit {
+	if act == ActAudit || act == ActReview {
 		return true
 	}
 	if r == nil {
@@ -272,6 +305,8 @@ func IsCurrent(act Act, r *Request, g *Grant) bool {
 		return holds
 	case ActOffboard:
 		return g != nil
+	case ActReviewAnswer, ActReviewDecide:
+		return r.State == StatePending
 	}
 	return false
 }

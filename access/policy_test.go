@@ -81,8 +81,16 @@ func requestAt(act access.Act, current bool) (*access.Request, *access.Grant) {
 			return r, nil // no seat to remove
 		}
 		return r, mine
-	case access.ActAudit:
+	case access.ActAudit, access.ActReview:
 		return nil, nil
+	case access.ActReviewAnswer, access.ActReviewDecide:
+		// The seat as the policy sees it: pending while the review is
+		// open, moved on once it ended.
+		r.State = access.StatePending
+		if !current {
+			r.State = access.StateCancelled
+		}
+		return r, mine
 	}
 	panic("no fixture for act " + string(act))
 }
@@ -119,6 +127,32 @@ var want = map[access.Act]map[access.Relation][2]string{
 		access.RelAssignee: {"ok", "ok"}, access.RelOtherAdmin: {"ok", "ok"},
 		access.RelAdmin: {"ok", "ok"}, access.RelSystem: {"not_privileged", "not_privileged"},
 		access.RelAnyone: {"not_privileged", "not_privileged"},
+	},
+	access.ActReview: {
+		access.RelRequester: {"not_privileged", "not_privileged"}, access.RelTarget: {"not_privileged", "not_privileged"},
+		access.RelApproverSelf: {"ok", "ok"}, access.RelApprover: {"ok", "ok"},
+		access.RelApproverOther: {"ok", "ok"}, access.RelAdminTarget: {"ok", "ok"},
+		access.RelAssignee: {"ok", "ok"}, access.RelOtherAdmin: {"ok", "ok"},
+		access.RelAdmin: {"ok", "ok"}, access.RelSystem: {"not_privileged", "not_privileged"},
+		access.RelAnyone: {"not_privileged", "not_privileged"},
+	},
+	// Only the holder answers their own question, while the review is open.
+	access.ActReviewAnswer: {
+		access.RelRequester: {"not_holder", "not_holder"}, access.RelTarget: {"ok", "moved_on"},
+		access.RelApproverSelf: {"not_holder", "not_holder"}, access.RelApprover: {"not_holder", "not_holder"},
+		access.RelApproverOther: {"not_holder", "not_holder"}, access.RelAdminTarget: {"ok", "moved_on"},
+		access.RelAssignee: {"not_holder", "not_holder"}, access.RelOtherAdmin: {"not_holder", "not_holder"},
+		access.RelAdmin: {"not_holder", "not_holder"}, access.RelSystem: {"not_holder", "not_holder"},
+		access.RelAnyone: {"not_holder", "not_holder"},
+	},
+	// Any approver but the holder decides a seat, until the review ends.
+	access.ActReviewDecide: {
+		access.RelRequester: {"not_approver", "moved_on"}, access.RelTarget: {"not_approver", "moved_on"},
+		access.RelApproverSelf: {"own_seat", "moved_on"}, access.RelApprover: {"ok", "moved_on"},
+		access.RelApproverOther: {"ok", "moved_on"}, access.RelAdminTarget: {"not_approver", "moved_on"},
+		access.RelAssignee: {"not_approver", "moved_on"}, access.RelOtherAdmin: {"not_approver", "moved_on"},
+		access.RelAdmin: {"not_approver", "moved_on"}, access.RelSystem: {"not_approver", "moved_on"},
+		access.RelAnyone: {"not_approver", "moved_on"},
 	},
 	access.ActRemind:     bot(),
 	access.ActEscalate:   bot(),

@@ -21,6 +21,7 @@ import (
 // everything from its arguments and keep no effect outside its return value.
 type Store interface {
 	AuditStore
+	ReviewStore
 	// CreateRequest assigns r.ID and r.CreatedAt, calls fn, and stores r with
 	// fn's effects. An error from fn aborts the transaction and is returned.
 	CreateRequest(ctx context.Context, fn func(tx Tx, r *Request) (Effects, error)) (*Request, error)
@@ -105,6 +106,12 @@ type Config struct {
 	// LeaverAutoMax is the most leavers one check removes without asking
 	// the approvers (SPEC §9.2); zero always asks.
 	LeaverAutoMax int
+	// ReviewEvery starts an access review this often (SPEC §11); zero
+	// starts them only on demand.
+	ReviewEvery time.Duration
+	// ReviewDays is how long a review stays open; zero means
+	// DefaultReviewDays.
+	ReviewDays int
 }
 
 // DefaultMaxAccessDays is the latest end date a request may ask for when
@@ -154,6 +161,7 @@ type Service struct {
 	*Timers
 	*Leavers
 	*SeatAudit
+	*Reviews
 	c *core
 }
 
@@ -175,6 +183,7 @@ func NewService(store Store, dir Directory, cfg Config, now func() time.Time) *S
 		Timers:    &Timers{c},
 		Leavers:   &Leavers{c},
 		SeatAudit: &SeatAudit{c},
+		Reviews:   &Reviews{c},
 		c:         c,
 	}
 }
@@ -233,7 +242,7 @@ func (c *core) actor(ctx context.Context, user string, r *Request, withApprovers
 
 // needsApprovers reports whether deciding act depends on who the approvers are.
 func needsApprovers(act Act) bool {
-	return act == ActApprove || act == ActDeny || act == ActAudit
+	return act == ActApprove || act == ActDeny || act == ActAudit || act == ActReview || act == ActReviewDecide
 }
 
 // guard runs fn on request id inside its write transaction once the policy

@@ -61,12 +61,13 @@ var (
 	bucketAudits      = []byte("reconciliations") // u64(seq) → JSON access.Reconciliation
 	bucketDrafts      = []byte("drafts")          // draft ID → JSON Draft, pasted parts of a seat audit
 	bucketOutboxDue   = []byte("idx_outbox_due")  // u64(next attempt, unix nanos; 0 = now) u64(id) → nil
+	bucketReviews     = []byte("reviews")         // u64(seq) → JSON access.Review
 
 	allBuckets = [][]byte{
 		bucketMeta, bucketRequests, bucketAudit, bucketOutbox, bucketDeadLetters,
 		bucketMessages, bucketLedger, bucketByRequester, bucketPending,
 		bucketOpenTarget, bucketTasks, bucketLedgerUser, bucketSchedule, bucketHomes, bucketIMs,
-		bucketAudits, bucketDrafts, bucketOutboxDue,
+		bucketAudits, bucketDrafts, bucketOutboxDue, bucketReviews,
 	}
 
 	keySchemaVersion = []byte("schema_version")
@@ -74,6 +75,8 @@ var (
 	keySeatPrefix    = "seats:"                      // + role → u64 ledger entries with that role
 	keyLastAudit     = []byte("last_reconciliation") // u64 seq of the latest reconciliation
 	keyCountPrefix   = "count:"                      // + state → u64 number of requests in that state
+	keyLastReview    = []byte("last_review")         // u64 seq of the latest access review
+	keyNextReview    = []byte("next_review_at")      // u64 unix nanos: when the schedule starts the next review
 )
 
 // Options configure Open.
