@@ -27,6 +27,10 @@ func (h *Handler) BlockAction(ctx context.Context, cb slack.InteractionCallback)
 			h.auditAction(ctx, cb, a)
 			continue
 		}
+		if strings.HasPrefix(a.ActionID, reviewPrefix) {
+			h.reviewAction(ctx, cb, a)
+			continue
+		}
 		h.action(ctx, cb, actor, a.ActionID, a.Value)
 	}
 }

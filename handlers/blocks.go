@@ -323,6 +323,9 @@ func taskHistory(r *access.Request) slack.Block {
 // Render builds the message a notice becomes, from the request as stored now,
 // with approval cards showing the seat budget as it stands.
 func (h *Handler) Render(n access.Notice, r *access.Request) (string, []slack.Block) {
+	if access.IsReviewID(n.RequestID) {
+		return h.renderReview(n)
+	}
 	if n.Kind == access.NoticeApprovalCard || n.Kind == access.NoticeCardsUpdate {
 		if role, ok := access.NeedsSeat(r); ok && r.State == access.StatePending {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

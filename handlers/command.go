@@ -39,7 +39,7 @@ func ParseCommand(text string) Command {
 			c.User = m[1]
 		}
 		return c
-	case "status", "pending", "roster", "reconcile", "help":
+	case "status", "pending", "roster", "reconcile", "review", "help":
 		return Command{Name: name, Arg: arg}
 	}
 	return Command{Name: "unknown", Arg: text}
@@ -52,6 +52,7 @@ const usage = "*UXPin access* — ask for UXPin access and keep track of who has
 	"• `/uxpin-access pending` — approvals and tasks waiting for you (approvers and admins)\n" +
 	"• `/uxpin-access roster` — who holds UXPin access now (approvers and admins)\n" +
 	"• `/uxpin-access reconcile` — compare the roster with UXPin's Team Members list (approvers and admins)\n" +
+	"• `/uxpin-access review` — start an access review of every seat; `review status` shows its progress (approvers and admins)\n" +
 	"• `/uxpin-access help` — this message"
 
 // SlashCommand handles /uxpin-access after the envelope was acked.
@@ -83,6 +84,8 @@ func (h *Handler) SlashCommand(ctx context.Context, cmd slack.SlashCommand) {
 		case "reconcile":
 			h.openReconcile(ctx, cmd)
 		}
+	case "review":
+		h.reviewCommand(ctx, cmd, c.Arg, rep)
 	case "help":
 		rep(usage, section(usage))
 	default:
@@ -216,7 +219,7 @@ func (h *Handler) roster(ctx context.Context, rep func(string, ...slack.Block)) 
 		return
 	}
 	if len(grants) == 0 {
-		rep("Nobody holds UXPin access according to the ledger yet.\n" + h.lastReconciled(ctx))
+		rep("Nobody holds UXPin access according to the ledger yet.\n" + h.lastReconciled(ctx) + "\n" + h.lastReviewed(ctx))
 		return
 	}
 	counts := map[access.Role]int{}
@@ -226,7 +229,7 @@ func (h *Handler) roster(ctx context.Context, rep func(string, ...slack.Block)) 
 		lines = append(lines, fmt.Sprintf("• %s (%s): *%s* since %s, %s", esc(g.Email), user(g.UserID), g.Role.Label(), formatDate(g.Since), g.RequestID))
 	}
 	head := fmt.Sprintf("*UXPin roster*: %d people (%d Admin, %d Editor, %d Viewer)", len(grants), counts[access.RoleAdmin], counts[access.RoleEditor], counts[access.RoleViewer])
-	head += "\n" + h.lastReconciled(ctx)
+	head += "\n" + h.lastReconciled(ctx) + "\n" + h.lastReviewed(ctx)
 	blocks := []slack.Block{section(head)}
 	blocks = append(blocks, chunkLines(lines, maxMsgBlocks-2)...)
 	text := strings.ReplaceAll(head, "*", "") + "\n" + strings.ReplaceAll(strings.Join(lines, "\n"), "*", "")

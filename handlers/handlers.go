@@ -47,6 +47,9 @@ type Options struct {
 	AuditAPI  AuditAPI
 	Workspace Workspace
 	Drafts    AuditDrafts
+	// IMs tells the DM channel the outbox delivered to a user in, so the
+	// access review's CSV can follow its report; nil sends no CSV.
+	IMs IMChannels
 	// LeaverWindow is how long leavers reported by user_change events are
 	// gathered into one check, so a mass deactivation meets the breaker;
 	// zero checks at once.
@@ -70,6 +73,7 @@ type Handler struct {
 	auditAPI      AuditAPI
 	workspace     Workspace
 	drafts        AuditDrafts
+	ims           IMChannels
 	leaverWindow  time.Duration
 	leavers       leaverBatch
 	stop          chan struct{} // closed by Wait: batches check at once
@@ -84,7 +88,7 @@ func New(svc *access.Service, api SlackAPI, dir Directory, log *slog.Logger, opt
 		hc = &http.Client{Timeout: 10 * time.Second}
 	}
 	return &Handler{svc: svc, api: api, dir: dir, log: log, http: hc, responseHosts: opts.ResponseHosts, homes: opts.Homes,
-		auditAPI: opts.AuditAPI, workspace: opts.Workspace, drafts: opts.Drafts,
+		auditAPI: opts.AuditAPI, workspace: opts.Workspace, drafts: opts.Drafts, ims: opts.IMs,
 		leaverWindow: opts.LeaverWindow, stop: make(chan struct{})}
 }
 

@@ -65,6 +65,11 @@ func (h *Handler) HomeBlocks(ctx context.Context, viewer string) ([]slack.Block,
 		slack.NewHeaderBlock(plain("UXPin access", 150)),
 		section("Run `/uxpin-access` to ask for access, a role change or a removal."),
 	}
+	review, err := h.homeReview(ctx, viewer)
+	if err != nil {
+		return nil, err
+	}
+	blocks = append(blocks, review...)
 	mine, err := h.svc.MyRequests(ctx, viewer, homeOwn+1)
 	if err != nil {
 		return nil, err

@@ -73,6 +73,16 @@ func refusalText(ref *access.Refusal) string {
 		return "Only the bot itself does that."
 	case access.ReasonApproversUnknown:
 		return "I can't check the approver groups with Slack right now, so approvals are paused. Please try again in a few minutes."
+	case access.ReasonNotHolder:
+		if r != nil {
+			return fmt.Sprintf("Only %s can answer the review question about their own seat.", user(r.Target))
+		}
+		return "Only the person who holds the seat can answer its review question."
+	case access.ReasonOwnSeat:
+		if r != nil && r.Assignee != "" && r.Assignee != ref.Actor {
+			return fmt.Sprintf("You can't decide on your own seat; %s reviews it.", user(r.Assignee))
+		}
+		return "You can't decide on your own seat; another approver will."
 	}
 	return "That isn't allowed."
 }
@@ -97,6 +107,8 @@ func movedOn(ref *access.Refusal) string {
 		return fmt.Sprintf("%s is %s; there is nothing to confirm now.", r.ID, describe(r))
 	case access.ActCancel:
 		return fmt.Sprintf("%s can't be cancelled: it is already %s.", r.ID, describe(r))
+	case access.ActReviewAnswer, access.ActReviewDecide:
+		return "That access review has ended, or the seat's outcome is already settled; nothing was changed."
 	case access.ActComplete, access.ActFail, access.ActTakeOver:
 		if r.State == access.StatePending {
 			return fmt.Sprintf("%s has no task yet: it is %s.", r.ID, describe(r))
@@ -139,6 +151,10 @@ func approver(r *access.Request) string {
 		return "the leaver policy"
 	case r.Origin == access.OriginExpiry && r.DecidedBy != "":
 		return fmt.Sprintf("<@%s> (the original decision on %s)", r.DecidedBy, r.AutoReason)
+	case r.Origin == access.OriginReview && r.DecidedBy == "":
+		return fmt.Sprintf("policy (the person lowered their own access in access review %s)", r.AutoReason)
+	case r.Origin == access.OriginReview:
+		return fmt.Sprintf("<@%s> (decision in access review %s)", r.DecidedBy, r.AutoReason)
 	case r.Origin == access.OriginAudit && r.DecidedBy == "" && r.State != access.StatePending:
 		return "policy (lowering a role needs no approval)"
 	case r.DecidedBy == "":

@@ -94,6 +94,8 @@ func (m *Main) Open() error {
 		SeatsAdmin:       c.SeatsAdmin,
 		MaxAccessDays:    c.MaxAccessDays,
 		LeaverAutoMax:    c.LeaverAutoMax,
+		ReviewEvery:      c.ReviewEvery,
+		ReviewDays:       c.ReviewDays,
 	}, m.Now)
 	m.Handlers = handlers.New(m.Service, m.API, dir, m.Log, handlers.Options{
 		ResponseHosts: handlers.ResponseHostsFor(c.APIURL),
@@ -101,6 +103,7 @@ func (m *Main) Open() error {
 		AuditAPI:      m.API,
 		Workspace:     dir,
 		Drafts:        db,
+		IMs:           db,
 		LeaverWindow:  m.LeaverWindow,
 	})
 	m.Bot = bot.New(m.API, m.Handlers, m.Log)
@@ -111,7 +114,7 @@ func (m *Main) Open() error {
 	if m.Delivery.Now == nil {
 		m.Delivery.Now = m.Now
 	}
-	m.Worker = delivery.New(db, m.API, m.Handlers.Render, m.Log, m.Delivery)
+	m.Worker = delivery.New(outboxStore{db}, m.API, m.Handlers.Render, m.Log, m.Delivery)
 	return nil
 }
 
@@ -166,6 +169,7 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Service.RunScheduler(wctx, tick, func(err error) { m.Log.Error("scheduler: timer failed; will retry", "err", err) })
 	})
 	wg.Go(func() { m.Handlers.RunLeaverSweep(wctx, time.Minute, 24*time.Hour) })
+	wg.Go(func() { m.Handlers.RunReviews(wctx, tick) })
 
 	err = m.Bot.Run(ctx, drainTimeout)
 	m.Handlers.Wait() // a seat audit in progress finishes and sends its report
@@ -181,6 +185,20 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Worker.Drain(flush)
 	cancelFlush()
 	return err
+}
+
+// outboxStore is the database as the delivery worker sees it. Access-review
+// notices carry a review's ID ("V-3") where other notices carry a request's:
+// they have no request, so the worker gets a stand-in that names the review,
+// and the renderer reads the review itself.
+type outboxStore struct{ *storage.DB }
+
+// Request returns request id, or a stand-in for a review's notices.
+func (s outboxStore) Request(ctx context.Context, id string) (*access.Request, error) {
+	if access.IsReviewID(id) {
+		return &access.Request{ID: id}, nil
+	}
+	return s.DB.Request(ctx, id)
 }
 
 // HTTPAddr returns the address the operations listener is bound to, or "".

@@ -48,6 +48,9 @@ type Config struct {
 
 	MaxAccessDays int `envconfig:"UXPIN_MAX_ACCESS_DAYS" default:"365" desc:"Latest end date a request may ask for, in days from today (1-3650)."`
 	LeaverAutoMax int `envconfig:"UXPIN_LEAVER_AUTO_MAX" default:"5" desc:"Most leavers one check removes without asking the approvers; more at once and nothing is removed until an approver acts (0 always asks)."`
+
+	ReviewEvery time.Duration `envconfig:"UXPIN_REVIEW_EVERY" desc:"Go duration between access reviews of every seat, e.g. 2160h (90 days); at least UXPIN_REVIEW_DAYS. Unset: reviews run only on demand (/uxpin-access review)."`
+	ReviewDays  int           `envconfig:"UXPIN_REVIEW_DAYS" default:"14" desc:"Days an access review stays open (1-90)."`
 }
 
 // ConfigError reports one bad configuration variable. Msg never contains a
@@ -220,6 +223,12 @@ func (c *Config) validate() error {
 	}
 	if c.LeaverAutoMax < 0 {
 		return configErrorf("UXPIN_LEAVER_AUTO_MAX", "must be 0 or more; got %d", c.LeaverAutoMax)
+	}
+	if c.ReviewDays < 1 || c.ReviewDays > 90 {
+		return configErrorf("UXPIN_REVIEW_DAYS", "must be a number of days from 1 to 90; got %d", c.ReviewDays)
+	}
+	if length := time.Duration(c.ReviewDays) * 24 * time.Hour; c.ReviewEvery != 0 && c.ReviewEvery < length {
+		return configErrorf("UXPIN_REVIEW_EVERY", "must be at least the review's length (UXPIN_REVIEW_DAYS=%d, %s) so reviews do not overlap, or unset for reviews on demand only; got %s", c.ReviewDays, length, c.ReviewEvery)
 	}
 
 	domains := make([]string, 0, len(c.AllowedEmailDomains))

@@ -34,6 +34,7 @@ var specVars = []string{
 	"UXPIN_REMINDER_INTERVAL", "UXPIN_ESCALATE_AFTER",
 	"UXPIN_ALLOWED_EMAIL_DOMAINS", "UXPIN_LOG_FORMAT", "UXPIN_LOG_LEVEL",
 	"UXPIN_ADMIN_TOKEN", "UXPIN_SEATS_EDITOR", "UXPIN_SEATS_ADMIN", "UXPIN_MAX_ACCESS_DAYS", "UXPIN_LEAVER_AUTO_MAX",
+	"UXPIN_REVIEW_EVERY", "UXPIN_REVIEW_DAYS",
 }
 
 var secretVars = []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "UXPIN_ADMIN_TOKEN"}
@@ -115,6 +116,11 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"reminder zero", map[string]string{"UXPIN_REMINDER_INTERVAL": "0s"}, "UXPIN_REMINDER_INTERVAL", "positive"},
 		{"escalate negative", map[string]string{"UXPIN_ESCALATE_AFTER": "-1h"}, "UXPIN_ESCALATE_AFTER", "positive"},
 		{"escalate garbage", map[string]string{"UXPIN_ESCALATE_AFTER": "soon"}, "UXPIN_ESCALATE_AFTER", "duration"},
+		{"review every garbage", map[string]string{"UXPIN_REVIEW_EVERY": "quarterly"}, "UXPIN_REVIEW_EVERY", "duration"},
+		{"review every negative", map[string]string{"UXPIN_REVIEW_EVERY": "-90h"}, "UXPIN_REVIEW_EVERY", "at least"},
+		{"review every shorter than a review", map[string]string{"UXPIN_REVIEW_EVERY": "24h"}, "UXPIN_REVIEW_EVERY", "overlap"},
+		{"review days zero", map[string]string{"UXPIN_REVIEW_DAYS": "0"}, "UXPIN_REVIEW_DAYS", "1 to 90"},
+		{"review days too many", map[string]string{"UXPIN_REVIEW_DAYS": "400"}, "UXPIN_REVIEW_DAYS", "1 to 90"},
 
 		// URLs and addresses.
 		{"api url scheme", map[string]string{"SLACK_API_URL": "ftp://slack.com/api/"}, "SLACK_API_URL", ""},
@@ -196,6 +202,7 @@ func TestLoadConfigMinimal(t *testing.T) {
 		LogLevel:         "info",
 		MaxAccessDays:    365,
 		LeaverAutoMax:    5,
+		ReviewDays:       14,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("LoadConfig(%v) = %#v; want %#v", env, *c, *want)
