@@ -122,7 +122,6 @@ func reviewListPage(rv *access.Review, reviewer string, page int) (string, []sla
 	} else {
 		blocks = append(blocks, contextLine(fmt.Sprintf("This review ended %s; decisions can no longer be changed.", reviewWhen(rv.EndedAt))))
 	}
-	anyKept := false
 	for _, i := range idx {
 		s := rv.Seat(i)
 		line := fmt.Sprintf("*%s* %s — %s since %s (%s)\n%s · %s", esc(s.Name), user(s.Holder), s.Role.Label(), formatDate(s.Since), s.RequestID, answerText(s), decisionText(s))
@@ -133,9 +132,6 @@ func reviewListPage(rv *access.Review, reviewer string, page int) (string, []sla
 		if !rv.Open() || s.Final() {
 			continue
 		}
-		if s.Answer == access.ReviewKeep && s.Decision == "" {
-			anyKept = true
-		}
 		v := reviewValue(rv.ID, i)
 		els := []slack.BlockElement{button(decideID(access.ReviewKeep, i), "Keep", v, "")}
 		if access.ReviewDowngrade.ValidFor(s.Role) {
@@ -144,7 +140,9 @@ func reviewListPage(rv *access.Review, reviewer string, page int) (string, []sla
 		els = append(els, button(decideID(access.ReviewRemove, i), "Remove", v, slack.StyleDanger))
 		blocks = append(blocks, slack.NewActionBlock("review_seat_"+strconv.Itoa(i), els...))
 	}
-	if rv.Open() && anyKept {
+	// Holders answer while the list stands, so the button is always there
+	// and acts on the answers as they are when it is clicked.
+	if rv.Open() {
 		blocks = append(blocks, slack.NewActionBlock("review_keep_all",
 			button(ActionReviewKeepAll, "Keep all the holders kept", reviewValue(rv.ID, page), slack.StylePrimary)))
 	}
