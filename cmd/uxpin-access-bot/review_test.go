@@ -374,3 +374,71 @@ func TestAccessReview(t *testing.T) {
 		t.Errorf("audit log has %d holder answers with the seat's facts (%v); want 9", answers, err)
 	}
 }
+
+// TestAccessReviewPagination checks Slack's limits for a reviewer with 200
+// seats (14 list messages of at most 15 seats) and for their Home tab; the
+// fake Slack rejects any message or view past Block Kit's limits.
+func TestAccessReviewPagination(t *testing.T) {
+	clk := &testClock{t: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)}
+	h := newHarness(t, map[string]string{"UXPIN_APPROVERS": uCarol}, withClock(clk))
+	since := clk.Now().AddDate(-1, 0, 0)
+	for n := 1; n <= 200; n++ {
+		u := fmt.Sprintf("U0MANY%03d", n)
+		h.fake.AddUser(fakeslack.User{ID: u, Name: strings.ToLower(u), RealName: "Many " + u, Email: strings.ToLower(u) + "@example.com"})
+		h.seedSeat(u, strings.ToLower(u)+"@example.com", access.RoleEditor, since)
+	}
+	if got := h.slashReply(uCarol, "review"); !strings.Contains(got, "200 seats") {
+		t.Fatalf("review = %q", got)
+	}
+	h.waitFor("14 list messages", func() bool { return h.countDMs(uCarol, "seats for you to decide") == 14 })
+	for _, m := range h.fake.DMs(uCarol) {
+		if !strings.Contains(m.Text, "seats for you to decide") {
+			continue
+		}
+		if n := strings.Count(msgText(m), "Editor since"); n > access.ReviewPageSize {
+			t.Errorf("a list message shows %d seats; want at most %d", n, access.ReviewPageSize)
+		}
+	}
+	// The last seat is on the last page and can be decided there.
+	rv := h.review()
+	last := rv.SeatsFor(uCarol)[199]
+	h.decide(uCarol, last, access.ReviewRemove)
+	// The Home tab stays within its limits and shows what is left.
+	if _, err := h.fake.AppHomeOpened(h.ctx(), uCarol); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("carol's Home tab", func() bool {
+		v, ok := h.fake.Home(uCarol)
+		return ok && strings.Contains(fakeslack.BlocksText(v.Blocks), "199 of your 200 seats left to decide")
+	})
+	h.outboxEmpty()
+}
+
+// TestScheduledReview checks UXPIN_REVIEW_EVERY: the next start is stored,
+// so a restart loses none, and the review starts on its own.
+func TestScheduledReview(t *testing.T) {
+	clk := &testClock{t: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)}
+	h := newHarness(t, map[string]string{"UXPIN_REVIEW_EVERY": "720h", "UXPIN_REVIEW_DAYS": "7"}, withClock(clk))
+	h.seedSeat(uBob, "bob@example.com", access.RoleEditor, clk.Now())
+	h.waitFor("the next review to be scheduled", func() bool {
+		at, err := h.m.DB.NextReviewAt(context.Background())
+		return err == nil && at.Equal(clk.Now().Add(720*time.Hour))
+	})
+	h.restart()
+	clk.Add(719 * time.Hour)
+	if rv, _ := h.m.Service.LastReview(context.Background()); rv != nil {
+		t.Fatalf("review %s started before it was due", rv.ID)
+	}
+	clk.Add(time.Hour)
+	h.question(uBob)
+	rv := h.review()
+	if rv.StartedBy != "" || !rv.EndsAt.Equal(rv.StartedAt.Add(7*24*time.Hour)) {
+		t.Errorf("scheduled review = started by %q, %s to %s; want the schedule, 7 days", rv.StartedBy, rv.StartedAt, rv.EndsAt)
+	}
+	if got := h.slashReply(uCarol, "review status"); !strings.Contains(got, "by the schedule") {
+		t.Errorf("review status = %q", got)
+	}
+	if at, _ := h.m.DB.NextReviewAt(context.Background()); !at.Equal(rv.StartedAt.Add(720 * time.Hour)) {
+		t.Errorf("next review at %s; want %s", at, rv.StartedAt.Add(720*time.Hour))
+	}
+}
