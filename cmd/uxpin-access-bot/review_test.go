@@ -226,6 +226,30 @@ func TestAccessReview(t *testing.T) {
 	if n := h.countDMs(seatHolder(2), reminderText); n != 0 {
 		t.Errorf("a holder who answered got %d reminders", n)
 	}
+	// Carol is both a holder who has not answered and a reviewer: one message.
+	if n := h.countDMs(uCarol, reminderText, "Do you still need it?", "seats left to decide"); n != 1 || h.countDMs(uCarol, reminderText) != 1 {
+		t.Errorf("carol got %d combined reminders (%d in all); want exactly one", n, h.countDMs(uCarol, reminderText))
+	}
+
+	// The Home tab shows a holder their open question, and it can be answered there.
+	if _, err := h.fake.AppHomeOpened(h.ctx(), seatHolder(12)); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("seat 12's Home with the question", func() bool {
+		v, ok := h.fake.Home(seatHolder(12))
+		return ok && strings.Contains(fakeslack.BlocksText(v.Blocks), "Do you still need it?")
+	})
+	if _, err := h.fake.ClickHome(h.ctx(), seatHolder(12), handlers.ActionReviewAnswer+"_keep", ""); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("seat 12's answer from Home", func() bool {
+		rv := h.review()
+		return rv.Seat(rv.SeatOf(seatHolder(12))).Answer == access.ReviewKeep
+	})
+	h.waitFor("seat 12's Home without the question", func() bool {
+		v, ok := h.fake.Home(seatHolder(12))
+		return ok && !strings.Contains(fakeslack.BlocksText(v.Blocks), "Do you still need it?")
+	})
 
 	// Reviewers decide the rest, one seat left undecided.
 	undecided := -1
@@ -316,7 +340,7 @@ func TestAccessReview(t *testing.T) {
 			t.Errorf("%s got %d reminders; want at most one per round", s.Holder, n)
 		}
 	}
-	if n := h.countDMs(seatHolder(11), reminderText); n != 2 {
+	if n := h.countDMs(seatHolder(13), reminderText); n != 2 {
 		t.Errorf("a holder who never answered got %d reminders; want 2", n)
 	}
 
@@ -370,8 +394,8 @@ func TestAccessReview(t *testing.T) {
 		}
 		return nil
 	})
-	if err != nil || answers != 9 {
-		t.Errorf("audit log has %d holder answers with the seat's facts (%v); want 9", answers, err)
+	if err != nil || answers != 10 {
+		t.Errorf("audit log has %d holder answers with the seat's facts (%v); want 10", answers, err)
 	}
 }
 
