@@ -311,10 +311,10 @@ func TestAccessReview(t *testing.T) {
 			byHolder[row[1]] = row
 		}
 		checks := map[string][2]string{ // holder → answer, decision
-			seatHolder(9):  {"downgrade", "downgrade"},
-			seatHolder(10): {"remove", "remove"},
-			seatHolder(2):  {"keep", ""},
-			rv.Seats[undecided].Holder:        {"", "undecided"},
+			seatHolder(9):                      {"downgrade", "downgrade"},
+			seatHolder(10):                     {"remove", "remove"},
+			seatHolder(2):                      {"keep", ""},
+			rv.Seats[undecided].Holder:         {"", "undecided"},
 			rv.Seats[removedByReviewer].Holder: {"", "remove"},
 		}
 		for holder, w := range checks {
