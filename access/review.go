@@ -514,6 +514,17 @@ func (rvs *Reviews) ReviewStatus(ctx context.Context, actor string) (*Review, er
 	return rvs.store.LastReview(ctx)
 }
 
+// checkAnswer refuses an answer the review does not offer for role.
+func checkAnswer(a ReviewAnswer, role Role) error {
+	if !a.Valid() {
+		return Errorf(EINVALID, "That is not an answer the review offers.")
+	}
+	if !a.ValidFor(role) {
+		return Errorf(EINVALID, "A %s seat can't be downgraded; choose Keep or Remove.", role.Label())
+	}
+	return nil
+}
+
 // errSeat is the answer to a button naming a seat the review does not have.
 func errSeat(id string) error { return Errorf(ENOTFOUND, "That seat is not in review %s.", id) }
 
@@ -535,8 +546,8 @@ func (rvs *Reviews) AnswerSeat(ctx context.Context, id string, seat int, actor s
 		if err := Check(ActReviewAnswer, who, seatRequest(rv, s), nil); err != nil {
 			return Effects{}, err
 		}
-		if !ans.ValidFor(s.Role) {
-			return Effects{}, Errorf(EINVALID, "A %s seat can't be downgraded; choose Keep or Remove.", s.Role.Label())
+		if err := checkAnswer(ans, s.Role); err != nil {
+			return Effects{}, err
 		}
 		s.Answer, s.AnsweredAt = ans, now
 		fx := Effects{Events: []Event{rvs.reviewEvent(rv, s, actor, "the holder answered "+string(ans))}}
@@ -623,8 +634,8 @@ func (rvs *Reviews) DecideSeat(ctx context.Context, id string, seat int, actor s
 		if err := Check(ActReviewDecide, who, seatRequest(rv, s), nil); err != nil {
 			return Effects{}, err
 		}
-		if !d.ValidFor(s.Role) {
-			return Effects{}, Errorf(EINVALID, "A %s seat can't be downgraded; choose Keep or Remove.", s.Role.Label())
+		if err := checkAnswer(d, s.Role); err != nil {
+			return Effects{}, err
 		}
 		detail := "the reviewer decided " + string(d)
 		if s.Decision != "" && s.Decision != d {

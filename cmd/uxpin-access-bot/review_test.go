@@ -466,3 +466,40 @@ func TestScheduledReview(t *testing.T) {
 		t.Errorf("next review at %s; want %s", at, rv.StartedAt.Add(720*time.Hour))
 	}
 }
+
+// TestAccessReviewHostileClicks sends forged review buttons: unknown
+// reviews, seats out of range, malformed values, a non-approver deciding.
+// Each is refused politely and changes nothing.
+func TestAccessReviewHostileClicks(t *testing.T) {
+	clk := &testClock{t: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)}
+	h := newHarness(t, nil, withClock(clk))
+	h.seedSeat(uBob, "bob@example.com", access.RoleEditor, clk.Now())
+	h.slashReply(uCarol, "review")
+	h.question(uBob)
+	dm, _ := h.fake.DMChannel(uBob)
+	decideRemove := handlers.ActionReviewDecide + "_remove_0"
+	clicks := []struct {
+		name, user, action, value, want string
+	}{
+		{"unknown review", uBob, handlers.ActionReviewAnswer + "_remove", "V-99|0", "was not found"},
+		{"seat out of range", uBob, handlers.ActionReviewAnswer + "_remove", "V-1|7", "not in review V-1"},
+		{"negative seat", uCarol, decideRemove, "V-1|-1", "no longer exists"},
+		{"request ID instead of a review", uBob, handlers.ActionReviewAnswer + "_keep", "R-1|0", "no longer exists"},
+		{"garbage", uBob, handlers.ActionReviewKeepAll, strings.Repeat("V-", 500), "no longer exists"},
+		{"unknown answer", uBob, handlers.ActionReviewAnswer + "_grant", "V-1|0", "not an answer the review offers"},
+		{"a non-approver decides", uAlice, decideRemove, "V-1|0", "Only UXPin access approvers"},
+		{"holder decides own seat", uBob, decideRemove, "V-1|0", "Only UXPin access approvers"},
+	}
+	for _, c := range clicks {
+		t.Run(c.name, func(t *testing.T) {
+			n := len(h.fake.Ephemerals(c.user))
+			h.forge(forgedClick(c.user, dm, c.action, c.value, "http://127.0.0.1:1/steal"))
+			if got := h.ephemeral(c.user, n+1); !strings.Contains(got, c.want) {
+				t.Errorf("reply = %q; want %q", got, c.want)
+			}
+		})
+	}
+	if s := h.review().Seat(0); s.Answer != "" || s.Decision != "" {
+		t.Errorf("forged clicks changed the seat: %+v", s)
+	}
+}
