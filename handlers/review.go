@@ -33,9 +33,11 @@ const (
 )
 
 // IMChannels says which DM channel the bot has with a user (learnt when
-// the outbox delivered to them), so files can follow a delivered message.
+// the outbox delivered to them) and whether a message is still queued for
+// them, so a file can follow a delivered message.
 type IMChannels interface {
 	IMChannel(ctx context.Context, user string) (string, error)
+	Queued(ctx context.Context, requestID string, kind access.NoticeKind, to string) (bool, error)
 }
 
 // reviewValue is a button's value: the review and a number.
@@ -491,6 +493,9 @@ func (h *Handler) uploadReviewCSVs(ctx context.Context) {
 		return
 	}
 	for _, u := range rv.CSVPending {
+		if queued, err := h.ims.Queued(ctx, rv.ID, access.NoticeReviewReport, u); err != nil || queued {
+			continue // the report goes first
+		}
 		ch, err := h.ims.IMChannel(ctx, u)
 		if err != nil || ch == "" {
 			continue // the report is not delivered yet

@@ -273,3 +273,25 @@ func getReview(tx *bolt.Tx, seq uint64) (*access.Review, error) {
 	}
 	return &rv, nil
 }
+
+// Queued reports whether a notice of kind for requestID (a request's or a
+// review's ID) to user is still waiting in the outbox, so that what must
+// follow it (the review report's CSV) waits too.
+func (db *DB) Queued(ctx context.Context, requestID string, kind access.NoticeKind, to string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	found := false
+	err := db.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketOutbox).Cursor()
+		for k, v := c.First(); k != nil && !found; k, v = c.Next() {
+			n, err := decodeNotice(k, v)
+			if err != nil {
+				continue
+			}
+			found = n.Kind == kind && n.RequestID == requestID && n.To == to
+		}
+		return nil
+	})
+	return found, err
+}

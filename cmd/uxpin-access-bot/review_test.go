@@ -299,6 +299,9 @@ func TestAccessReview(t *testing.T) {
 			t.Errorf("report = %q", msgText(report))
 		}
 		h.waitFor("the CSV for "+a, func() bool { return len(h.fake.Files(report.Channel)) == 1 })
+		if f := h.fake.Files(report.Channel)[0]; !strings.Contains(f.Name, "V-1") {
+			t.Errorf("attached file %q; want the review's CSV", f.Name)
+		}
 		rows, err := csv.NewReader(strings.NewReader(string(h.fake.Files(report.Channel)[0].Content))).ReadAll()
 		if err != nil {
 			t.Fatal(err)
