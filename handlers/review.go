@@ -226,9 +226,9 @@ func (h *Handler) reviewReport(rv *access.Review) (string, []slack.Block) {
 		}
 		line := fmt.Sprintf("• *%s*: %d seats — %d kept, %d downgraded, %d removed, %d undecided", t.Role.Label(), t.Seats, t.Kept, t.Downgraded, t.Removed, t.Open)
 		if buy := h.svc.Purchased(t.Role); buy > 0 {
-			line += fmt.Sprintf("; %d of %d purchased seats freed", t.Freed(), buy)
+			line += fmt.Sprintf("; freed: %d of %d purchased seats", t.Freed(), buy)
 		} else if t.Freed() > 0 {
-			line += fmt.Sprintf("; %d seats freed", t.Freed())
+			line += fmt.Sprintf("; freed: %d", t.Freed())
 		}
 		lines = append(lines, line)
 	}

@@ -295,7 +295,7 @@ func TestAccessReview(t *testing.T) {
 	clk.Add(24*time.Hour + time.Minute)
 	for _, a := range []string{uCarol, uDave} {
 		report := h.dmWith(a, "Access review V-1 ended")
-		if !containsAll(msgText(report), "1 without a decision", "seats have no decision", "purchased seats freed") {
+		if !containsAll(msgText(report), "1 without a decision", "seats have no decision", "freed: ", "of 20 purchased seats") {
 			t.Errorf("report = %q", msgText(report))
 		}
 		h.waitFor("the CSV for "+a, func() bool { return len(h.fake.Files(report.Channel)) == 1 })
