@@ -127,6 +127,15 @@ type Request struct {
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 
+	// Approvals are the distinct approvals so far (SPEC §10); the request
+	// is approved when there are ApprovalsRequired of them.
+	Approvals         []Approval `json:"approvals,omitempty"`
+	ApprovalsRequired int        `json:"approvals_required,omitempty"`
+	// ByPolicy is set when the configuration approved the request without
+	// an approver: an auto-approved role, or someone removing their own
+	// access (SPEC §10).
+	ByPolicy string `json:"by_policy,omitempty"`
+
 	DecidedBy  string    `json:"decided_by,omitempty"`
 	DecidedAt  time.Time `json:"decided_at,omitzero"`
 	DenyReason string    `json:"deny_reason,omitempty"`
@@ -171,6 +180,31 @@ type Request struct {
 	// lost updates and handlers to tell stale cards from fresh ones.
 	Version int `json:"version"`
 }
+
+// Approval is one approver's approval of a request.
+type Approval struct {
+	By string    `json:"by"`
+	At time.Time `json:"at"`
+}
+
+// ApprovedBy reports whether user already approved r.
+func (r *Request) ApprovedBy(user string) bool {
+	for _, a := range r.Approvals {
+		if a.By == user {
+			return true
+		}
+	}
+	return false
+}
+
+// Required returns how many approvals r needs, at least one.
+func (r *Request) Required() int { return max(1, r.ApprovalsRequired) }
+
+// Why a request was approved by policy.
+const (
+	PolicyAutoRole   = "auto_role"   // a role granted without an approver
+	PolicySelfRemove = "self_remove" // removing one's own access
+)
 
 // Origins of requests the bot creates itself.
 const (

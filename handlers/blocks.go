@@ -157,6 +157,9 @@ func justification(r *access.Request) slack.Block {
 func outcome(r *access.Request) string {
 	switch r.State {
 	case access.StatePending:
+		if r.Required() > 1 {
+			return ":hourglass_flowing_sand: Waiting for approvers (" + approvalProgress(r)[len(":ballot_box_with_check: "):] + ")."
+		}
 		return ":hourglass_flowing_sand: Waiting for an approver."
 	case access.StateApproved:
 		if r.Assignee == "" {
@@ -196,6 +199,10 @@ func approvalCard(r *access.Request, b *access.SeatBudget) (string, []slack.Bloc
 	if b != nil && b.Tracked() {
 		fields = append(fields, mrkdwnField(fmt.Sprintf("*%s seats*\n%d in use, %d being set up, %d purchased", b.Role.Label(), b.Used, b.Committed, b.Purchased)))
 	}
+	var progress slack.Block
+	if r.State == access.StatePending && r.Required() > 1 {
+		progress = contextLine(approvalProgress(r))
+	}
 	if r.State == access.StatePending {
 		approve := button(ActionApprove, "Approve", r.ID, slack.StylePrimary)
 		elems := []slack.BlockElement{approve}
@@ -218,9 +225,23 @@ func approvalCard(r *access.Request, b *access.SeatBudget) (string, []slack.Bloc
 		slack.NewSectionBlock(nil, fields, nil),
 		justification(r),
 		warning,
+		progress,
 		actions,
 		contextLine(outcome(r)),
 	)
+}
+
+// approvalProgress is "1 of 2 approvals: @ana" (SPEC §10).
+func approvalProgress(r *access.Request) string {
+	by := make([]string, 0, len(r.Approvals))
+	for _, a := range r.Approvals {
+		by = append(by, user(a.By))
+	}
+	s := fmt.Sprintf(":ballot_box_with_check: %d of %d approvals", len(r.Approvals), r.Required())
+	if len(by) > 0 {
+		s += ": " + strings.Join(by, ", ")
+	}
+	return s
 }
 
 // plainSummary is summary without mrkdwn, for notification text.

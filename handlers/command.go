@@ -84,11 +84,55 @@ func (h *Handler) SlashCommand(ctx context.Context, cmd slack.SlashCommand) {
 			h.openReconcile(ctx, cmd)
 		}
 	case "help":
-		rep(usage, section(usage))
+		text := usage + "\n\n" + h.policyText(ctx)
+		rep(text, section(text))
 	default:
 		text := fmt.Sprintf("I didn't understand `%s`.\n\n%s", esc(truncate(c.Arg, 100)), usage)
 		rep(text, section(text))
 	}
+}
+
+// policyText says which approval policy is in force (SPEC §10), read from
+// the configuration.
+func (h *Handler) policyText(ctx context.Context) string {
+	pols, err := h.svc.Policies(ctx)
+	if err != nil {
+		h.log.Warn("help: could not read the approvers", "err", err)
+		return "*Approval policy*: the approver list can't be read from Slack just now."
+	}
+	lines := []string{"*Approval policy*"}
+	for _, p := range pols {
+		who := "the approvers"
+		if p.OwnApprovers {
+			names := make([]string, 0, len(p.Approvers))
+			for i, a := range p.Approvers {
+				if i == 5 {
+					names = append(names, fmt.Sprintf("%d more", len(p.Approvers)-5))
+					break
+				}
+				names = append(names, user(a))
+			}
+			who = strings.Join(names, ", ")
+			if who == "" {
+				who = "nobody yet"
+			}
+		}
+		line := fmt.Sprintf("• %s: ", p.Role.Label())
+		switch {
+		case p.AutoApproved:
+			line += fmt.Sprintf("granted without an approver while seats are left in the budget; past it, %d approval(s) by %s", p.Required, who)
+		case p.Required == 1:
+			line += "1 approval by " + who
+		default:
+			line += fmt.Sprintf("%d approvals by different people among %s", p.Required, who)
+		}
+		lines = append(lines, line)
+	}
+	lines = append(lines,
+		"• Removing your own access: no approval needed",
+		"• Removing someone else's access: 1 approval by the approvers",
+		"Nobody approves a request they made or one about themselves.")
+	return strings.Join(lines, "\n")
 }
 
 func (h *Handler) privileged(ctx context.Context, user string) bool {

@@ -84,16 +84,23 @@ func (m *Main) Open() error {
 	hc := &http.Client{Transport: m.Metrics.Transport(base), Timeout: 30 * time.Second}
 	m.API = slack.New(c.BotToken, slack.OptionAppLevelToken(c.AppToken), slack.OptionAPIURL(c.APIURL), slack.OptionHTTPClient(hc))
 	dir := bot.NewDirectory(m.API, c.ApproverUsers(), c.ApproverGroups(), bot.DirectoryOptions{Now: m.Now})
+	roleDirs := map[access.Role]access.Directory{}
+	for role, ids := range c.RoleApprovers() {
+		roleDirs[role] = bot.NewDirectory(m.API, ids[0], ids[1], bot.DirectoryOptions{Now: m.Now})
+	}
 	m.Service = access.NewService(db, dir, access.Config{
-		Admins:           c.Admins,
-		AllowedDomains:   c.AllowedEmailDomains,
-		AuditChannel:     c.AuditChannel,
-		ReminderInterval: c.ReminderInterval,
-		EscalateAfter:    c.EscalateAfter,
-		SeatsEditor:      c.SeatsEditor,
-		SeatsAdmin:       c.SeatsAdmin,
-		MaxAccessDays:    c.MaxAccessDays,
-		LeaverAutoMax:    c.LeaverAutoMax,
+		Admins:            c.Admins,
+		AllowedDomains:    c.AllowedEmailDomains,
+		AuditChannel:      c.AuditChannel,
+		ReminderInterval:  c.ReminderInterval,
+		EscalateAfter:     c.EscalateAfter,
+		SeatsEditor:       c.SeatsEditor,
+		SeatsAdmin:        c.SeatsAdmin,
+		MaxAccessDays:     c.MaxAccessDays,
+		LeaverAutoMax:     c.LeaverAutoMax,
+		ApprovalsRequired: c.Required(),
+		ApproversByRole:   roleDirs,
+		AutoApproveRoles:  c.AutoRoles(),
 	}, m.Now)
 	m.Handlers = handlers.New(m.Service, m.API, dir, m.Log, handlers.Options{
 		ResponseHosts: handlers.ResponseHostsFor(c.APIURL),
