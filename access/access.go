@@ -6,6 +6,7 @@ package access
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -127,6 +128,10 @@ type Request struct {
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 
+	// Rows make the request a group of removals (SPEC §10); Target is then
+	// empty and each row has its own assignee.
+	Rows []GroupRow `json:"rows,omitempty"`
+
 	// Approvals are the distinct approvals so far (SPEC §10); the request
 	// is approved when there are ApprovalsRequired of them.
 	Approvals         []Approval `json:"approvals,omitempty"`
@@ -179,6 +184,56 @@ type Request struct {
 	// Version increases with every stored change; storage uses it to detect
 	// lost updates and handlers to tell stale cards from fresh ones.
 	Version int `json:"version"`
+}
+
+// GroupRow is one person in a request group (SPEC §10): several removals
+// asked together, decided as one, and done person by person.
+type GroupRow struct {
+	Target   string    `json:"target"` // Slack user ID, or "email:…" for a seat not in Slack
+	Email    string    `json:"email"`
+	Name     string    `json:"name,omitempty"`
+	Role     Role      `json:"role,omitempty"` // the role held, as far as known
+	Assignee string    `json:"assignee,omitempty"`
+	DoneBy   string    `json:"done_by,omitempty"`
+	DoneAt   time.Time `json:"done_at,omitzero"`
+}
+
+// Done reports whether the row's removal was marked done.
+func (g GroupRow) Done() bool { return !g.DoneAt.IsZero() }
+
+// IsGroup reports whether r is a request group.
+func (r *Request) IsGroup() bool { return len(r.Rows) > 0 }
+
+// RowAssignees returns the admins with open rows in a group, in order.
+func (r *Request) RowAssignees() []string {
+	var out []string
+	for _, row := range r.Rows {
+		if row.Assignee != "" && !row.Done() && !slices.Contains(out, row.Assignee) {
+			out = append(out, row.Assignee)
+		}
+	}
+	return out
+}
+
+// OpenRows counts the rows of a group not done yet.
+func (r *Request) OpenRows() int {
+	n := 0
+	for _, row := range r.Rows {
+		if !row.Done() {
+			n++
+		}
+	}
+	return n
+}
+
+// HasRowsOf reports whether admin has rows in the group, done or not.
+func (r *Request) HasRowsOf(admin string) bool {
+	for _, row := range r.Rows {
+		if admin != "" && row.Assignee == admin {
+			return true
+		}
+	}
+	return false
 }
 
 // Approval is one approver's approval of a request.

@@ -304,6 +304,9 @@ func (l *Lifecycle) Decide(ctx context.Context, id, actor string, d Decision) (*
 // not its target and, when another admin can take it, not its approver
 // (SPEC §9.4); arms its escalation, and owes that admin the task DM.
 func (c *core) assign(tx Tx, r *Request, now time.Time, fx *Effects) error {
+	if r.IsGroup() {
+		return c.assignRows(tx, r, now, fx)
+	}
 	counts, err := tx.OpenTaskCounts()
 	if err != nil {
 		return err
@@ -376,6 +379,10 @@ func (l *Lifecycle) Check(ctx context.Context, act Act, id, actor string) (*Requ
 // Complete closes an approved request's task as done and updates the ledger.
 // Only the assignee may (SPEC §9.4).
 func (l *Lifecycle) Complete(ctx context.Context, id, actor string) (*Request, error) {
+	if r, err := l.store.Request(ctx, id); err == nil && r.IsGroup() {
+		// Mark done on a group's item in a list: the actor's rows.
+		return l.CompleteRows(ctx, id, actor, AllRows)
+	}
 	now := l.now()
 	return l.guard(ctx, id, ActComplete, actor, func(tx Tx, r *Request, _ *Grant) (Effects, error) {
 		r.State, r.ClosedBy, r.ClosedAt, r.UpdatedAt = StateFulfilled, actor, now, now

@@ -121,9 +121,9 @@ func (a Actor) is(rel Relation, r *Request) bool {
 	case RelAdminTarget:
 		return a.Admin && a.ID == target
 	case RelAssignee:
-		return a.Admin && assignee != "" && a.ID == assignee
+		return a.Admin && a.ID != "" && (a.ID == assignee || (r != nil && r.HasRowsOf(a.ID)))
 	case RelOtherAdmin:
-		return a.Admin && a.ID != assignee
+		return a.Admin && a.ID != assignee && (r == nil || !r.HasRowsOf(a.ID))
 	case RelAdmin:
 		return a.Admin
 	case RelSystem:

@@ -72,6 +72,9 @@ type Effects struct {
 	Notices []Notice
 	Grant   *Grant // upserted into the ledger
 	Revoke  string // Slack user ID whose ledger entry is removed
+	// Revokes are more ledger entries removed: the rows of a request group
+	// done together.
+	Revokes []string
 	// Spawn is a further request created in the same transaction (an
 	// expiry's removal); storage assigns its ID, and its own effects'
 	// events and notices default to that ID.

@@ -150,7 +150,22 @@ func (s *Server) checkTopLocked(rec *viewRec) error {
 
 // pickElement finds the single element with actionID in blocks.
 func pickElement(blocks json.RawMessage, actionID, where string) (foundElement, error) {
+	return pickButton(blocks, actionID, "", where)
+}
+
+// pickButton is pickElement among buttons with value too, when value is
+// set: several blocks may each hold a button with the same action_id.
+func pickButton(blocks json.RawMessage, actionID, value, where string) (foundElement, error) {
 	els := findElements(blocks, actionID)
+	if value != "" {
+		var same []foundElement
+		for _, fe := range els {
+			if v, _ := strField(fe.elem, "value"); v == value {
+				same = append(same, fe)
+			}
+		}
+		els = same
+	}
 	switch len(els) {
 	case 0:
 		return foundElement{}, fmt.Errorf("fakeslack: no element with action_id %q in %s", actionID, where)
@@ -296,7 +311,18 @@ func (s *Server) messageAction(ctx context.Context, userID string, m Message, ac
 	return s.messageActionFrom(ctx, userID, m, actionID, value, valueGiven, false)
 }
 
+// ClickButton clicks the button with actionID and value in message m, for
+// messages where buttons in several blocks share one action_id (a
+// checklist's Mark done per row), as Slack allows.
+func (s *Server) ClickButton(ctx context.Context, userID string, m Message, actionID, value string) (Ack, error) {
+	return s.messageActionPick(ctx, userID, m, actionID, value, "", false, false)
+}
+
 func (s *Server) messageActionFrom(ctx context.Context, userID string, m Message, actionID, value string, valueGiven, stale bool) (Ack, error) {
+	return s.messageActionPick(ctx, userID, m, actionID, "", value, valueGiven, stale)
+}
+
+func (s *Server) messageActionPick(ctx context.Context, userID string, m Message, actionID, pick, value string, valueGiven, stale bool) (Ack, error) {
 	s.mu.Lock()
 	u, err := s.userLocked(userID)
 	if err != nil {
@@ -320,7 +346,7 @@ func (s *Server) messageActionFrom(ctx context.Context, userID string, m Message
 	actionTS := s.nextTSLocked()
 	s.mu.Unlock()
 
-	fe, err := pickElement(blocks, actionID, "message "+m.Channel+"/"+m.TS)
+	fe, err := pickButton(blocks, actionID, pick, "message "+m.Channel+"/"+m.TS)
 	if err != nil {
 		return Ack{}, err
 	}
