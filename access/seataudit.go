@@ -284,16 +284,30 @@ func (sa *SeatAudit) RemoveAll(ctx context.Context, actor, auditID string, kind 
 	}
 	var rows []GroupRow
 	for _, f := range rec.Audit.Findings {
-		if f.Kind == kind {
-			rows = append(rows, GroupRow{Target: findingTarget(f), Email: f.Email, Name: f.Name, Role: f.UXPinRole})
+		if f.Kind != kind {
+			continue
 		}
+		if kind == FindingUnknown && f.UserID != "" {
+			// Recorded in the ledger since the audit: no longer unknown.
+			if g, err := sa.store.GrantFor(ctx, f.UserID); err != nil {
+				return GroupResult{}, err
+			} else if g != nil {
+				continue
+			}
+		}
+		rows = append(rows, GroupRow{Target: findingTarget(f), Email: f.Email, Name: f.Name, Role: f.UXPinRole})
 	}
 	if len(rows) == 0 {
-		return GroupResult{}, Errorf(ENOTFOUND, "Seat audit %s has no such findings.", auditID)
+		return GroupResult{}, Errorf(ENOTFOUND, "Seat audit %s has no such seats left to remove.", auditID)
 	}
+	why := map[FindingKind]string{
+		FindingLeaver:     "left the company but still hold UXPin seats",
+		FindingNotInSlack: "are not Slack users (guests, contractors or typos?) but hold UXPin seats",
+		FindingUnknown:    "hold UXPin seats the ledger does not know about",
+	}[kind]
 	lc := &Lifecycle{sa.core}
 	return lc.SubmitGroup(ctx, GroupSubmission{
 		Requester: actor, Rows: rows, Origin: OriginAudit, AutoReason: auditID,
-		Justification: fmt.Sprintf("Seat audit %s: %d seats to remove (%s).", auditID, len(rows), kind),
+		Justification: fmt.Sprintf("Seat audit %s: %d people %s.", auditID, len(rows), why),
 	})
 }
