@@ -19,7 +19,7 @@ import (
 const module = "github.com/uxpin-access-bot/uxpin-access-bot/"
 
 // users are the programs that must build the bot through stack.Open.
-var users = []string{"cmd/uxpin-access-bot", "cmd/uxpin-access-bench"}
+var users = []string{"cmd/uxpin-access-bot", "cmd/uxpin-access-bench", "playground"}
 
 // constructors build a part of the stack; only this package may call them,
 // so the bot, the bench and the playground cannot wire differently.
