@@ -16,8 +16,13 @@ import (
 
 // Person is someone in the sample workspace, as the renderer shows them.
 type Person struct {
-	ID, Name, Email, Title, Role string
-	Deleted, IsBot               bool
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Email   string `json:"email"`
+	Title   string `json:"title"`
+	Role    string `json:"role"`
+	Deleted bool   `json:"deleted"`
+	IsBot   bool   `json:"is_bot"`
 }
 
 // Renderer turns blocks into HTML.
@@ -246,14 +251,14 @@ func (r *Renderer) element(b *strings.Builder, e map[string]any, blockID string,
 			maxAttr = ` maxlength="` + strconv.Itoa(int(n)) + `"`
 		}
 		if multi, _ := e["multiline"].(bool); multi {
-			fmt.Fprintf(b, `<textarea class="bk-input" rows="4" %s placeholder="%s"%s>%s</textarea>`, attrs, esc(placeholder), maxAttr, esc(str(e, "initial_value")))
+			fmt.Fprintf(b, `<textarea class="bk-textinput" rows="4" %s placeholder="%s"%s>%s</textarea>`, attrs, esc(placeholder), maxAttr, esc(str(e, "initial_value")))
 			return
 		}
 		kind := map[string]string{"email_text_input": "email", "url_text_input": "url", "number_input": "number"}[typ]
 		if kind == "" {
 			kind = "text"
 		}
-		fmt.Fprintf(b, `<input type="%s" class="bk-input" %s placeholder="%s" value="%s"%s>`, kind, attrs, esc(placeholder), esc(str(e, "initial_value")), maxAttr)
+		fmt.Fprintf(b, `<input type="%s" class="bk-textinput" %s placeholder="%s" value="%s"%s>`, kind, attrs, esc(placeholder), esc(str(e, "initial_value")), maxAttr)
 	case "overflow":
 		fmt.Fprintf(b, `<details class="bk-overflow" %s><summary title="More actions">⋯</summary><div class="bk-overflow-menu">`, attrs)
 		opts, _ := e["options"].([]any)
