@@ -41,6 +41,10 @@ type Options struct {
 	// Reset deletes the database (and the playground's state beside it)
 	// before starting.
 	Reset bool
+	// OpsAddr, if set, serves the bot's /healthz, /readyz and /metrics
+	// there too, as UXPIN_HTTP_ADDR does for the bot (the container's
+	// health check uses it). Empty serves none.
+	OpsAddr string
 	// Log receives the bot's and the simulator's logs; nil discards them.
 	Log *slog.Logger
 }
@@ -110,7 +114,7 @@ func New(o Options) (*Playground, error) {
 		p.Fake.AddUser(fakeUser(person))
 	}
 	p.Fake.AddChannel(auditChannel)
-	s, err := openStack(p.Fake.APIURL(), o.DBPath, p.Clock.Now, log)
+	s, err := openStack(p.Fake.APIURL(), o.DBPath, o.OpsAddr, p.Clock.Now, log)
 	if err != nil {
 		p.Fake.Close()
 		ln.Close()
@@ -123,7 +127,7 @@ func New(o Options) (*Playground, error) {
 // openStack builds the bot as production does, configured for the sample
 // workspace: two approvers, two UXPin admins, the workspace's domain, a
 // seat budget so that the cards show it, and an audit channel.
-func openStack(apiURL, dbPath string, now func() time.Time, log *slog.Logger) (*stack.Stack, error) {
+func openStack(apiURL, dbPath, opsAddr string, now func() time.Time, log *slog.Logger) (*stack.Stack, error) {
 	return stack.Open(stack.Config{
 		AppToken:            appToken,
 		BotToken:            botToken,
@@ -131,6 +135,7 @@ func openStack(apiURL, dbPath string, now func() time.Time, log *slog.Logger) (*
 		Admins:              []string{Admin1, Admin2},
 		AuditChannel:        auditChannel,
 		DBPath:              dbPath,
+		HTTPAddr:            opsAddr,
 		ReminderInterval:    24 * time.Hour,
 		EscalateAfter:       48 * time.Hour,
 		AllowedEmailDomains: []string{Domain},

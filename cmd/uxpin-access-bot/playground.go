@@ -14,7 +14,10 @@ import (
 
 // runPlayground runs the bot against the simulated Slack and serves the
 // page (SPEC §12). It needs no tokens or variables.
-func runPlayground(args []string, _ func(string) (string, bool), stdout, stderr io.Writer) int {
+//
+// Of the bot's variables it reads only UXPIN_HTTP_ADDR, and only when it is
+// set: the container sets it so that its health check finds /healthz.
+func runPlayground(args []string, lookup func(string) (string, bool), stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("playground", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8090", "host:port to serve the page on")
@@ -33,7 +36,8 @@ func runPlayground(args []string, _ func(string) (string, bool), stdout, stderr 
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	p, err := playground.New(playground.Options{Addr: *addr, DBPath: *db, Reset: *reset, Log: log})
+	opsAddr, _ := lookup("UXPIN_HTTP_ADDR")
+	p, err := playground.New(playground.Options{Addr: *addr, DBPath: *db, Reset: *reset, OpsAddr: opsAddr, Log: log})
 	if err != nil {
 		fmt.Fprintln(stderr, "playground:", err)
 		return 1
