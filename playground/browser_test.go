@@ -243,6 +243,13 @@ func TestBrowserLifecycle(t *testing.T) {
 	pg.run("jump a week", chromedp.Click(chromedp.CSS(`button[data-advance="168h"]`)))
 	pg.waitJS("the removal task", `["`+admins[0]+`","`+admins[1]+`"].some(u => { const f = document.querySelector('section.column[data-user="'+u+'"] .feed').innerText; return f.includes("R-2") && f.includes("Remove from Team") })`)
 	pg.screenshot("a week later the access expires")
+
+	// 8. The Home tab and an ephemeral reply.
+	pg.run("open Sofía's Home tab", chromedp.Click(chromedp.CSS(col(sofia)+` .tab[data-tab="home"]`)))
+	pg.waitJS("Sofía's Home tab", text(sofia, ".home")+`.includes("Seats in use")`)
+	pg.run("ask for the status", chromedp.SendKeys(chromedp.CSS(col(priya)+` .slash-input`), "status\r"))
+	pg.waitJS("the status reply", `Array.from(document.querySelectorAll('`+col(priya)+` .feed .msg.ephemeral')).some(m => m.innerText.includes("R-1"))`)
+	pg.screenshot("the Home tab and an ephemeral status")
 }
 
 func evalString(pg *page, js string) string {
