@@ -260,3 +260,48 @@ func evalString(pg *page, js string) string {
 	}
 	return s
 }
+
+// TestBrowserSeatAudit copies the simulated UXPin team as CSV, pastes it
+// into the seat audit as an admin (a multi-line input and radio buttons),
+// and acts on a finding from the report's overflow menu.
+func TestBrowserSeatAudit(t *testing.T) {
+	pg, _ := startPlayground(t, 2100, 1100)
+	const kenji = playground.Admin1
+
+	pg.run("open the team panel", chromedp.Click(chromedp.CSS(`#team-toggle`)), chromedp.Click(chromedp.CSS(`#team-copy`)))
+	pg.waitJS("the copy", `document.getElementById("team-copied").textContent.includes("Copied 5 rows")`)
+	csv := evalString(pg, `document.getElementById("team-csv").value`)
+	if !strings.HasPrefix(csv, "Name,Email,Role\n") || !strings.Contains(csv, "tomas.novak@northwind.example,Editor") {
+		t.Fatalf("team CSV = %q", csv)
+	}
+	pg.screenshot("the simulated UXPin team")
+	pg.run("close the team panel", chromedp.Click(chromedp.CSS(`#team-close`)))
+
+	modal := col(kenji) + ` .modal-backdrop`
+	pg.run("reconcile", chromedp.SendKeys(chromedp.CSS(col(kenji)+` .slash-input`), "reconcile\r"))
+	pg.waitJS("the seat audit modal", `!document.querySelector('`+modal+`').hidden && `+text(kenji, ".modal-title")+` === "UXPin seat audit"`)
+	pg.run("paste the list",
+		chromedp.SetValue(chromedp.CSS(modal+` textarea`), csv),
+		chromedp.Click(chromedp.CSS(modal+` input[type="radio"][value="more"]`)),
+		chromedp.Click(chromedp.CSS(modal+` input[type="radio"][value="done"]`)),
+	)
+	pg.screenshot("the list pasted")
+	pg.run("run the audit", chromedp.Click(chromedp.CSS(modal+` .modal-submit`)))
+	pg.waitJS("the report", text(kenji, ".feed")+`.includes("UXPin seat audit A-1") && `+text(kenji, ".feed")+`.includes("unknown seats")`)
+	pg.run("close the modal", chromedp.Click(chromedp.CSS(modal+` .modal-close`)))
+	pg.waitJS("the modal to close", `document.querySelector('`+modal+`').hidden`)
+	pg.screenshot("the report")
+
+	menu := `//section[@data-user="` + kenji + `"]//details[contains(@class,"bk-overflow")][.//button[normalize-space()="Record as existing"]]`
+	pg.run("open a finding's menu", chromedp.Click(chromedp.Search(menu+`/summary`)))
+	pg.run("record as existing", chromedp.Click(chromedp.Search(menu+`//button[normalize-space()="Record as existing"]`)))
+	pg.waitJS("the record modal", `!document.querySelector('`+modal+`').hidden && `+text(kenji, ".modal-title")+` === "Record existing seat"`)
+	pg.run("justify", chromedp.SendKeys(chromedp.CSS(modal+` textarea`), "Admin since the UXPin trial"))
+	pg.run("record", chromedp.Click(chromedp.CSS(modal+` .modal-submit`)))
+	pg.waitJS("the record modal to close", `document.querySelector('`+modal+`').hidden`)
+	// Recording a seat makes a request by Kenji (SPEC §9: decided by
+	// another approver); his status lists it.
+	pg.run("status", chromedp.SendKeys(chromedp.CSS(col(kenji)+` .slash-input`), "status\r"))
+	pg.waitJS("the recorded seat in the status", `Array.from(document.querySelectorAll('`+col(kenji)+` .feed .msg.ephemeral')).some(m => m.innerText.includes("amara.okafor@northwind.example"))`)
+	pg.screenshot("the recorded seat")
+}

@@ -76,6 +76,12 @@ type apiRequest struct {
 // JSON, or {"error": …} with 400.
 func (p *Playground) post(fn func(ctx context.Context, r apiRequest) (any, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, req *http.Request) {
+		// JSON only: a cross-site form cannot send it without a CORS
+		// preflight, which this server never answers.
+		if ct := req.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+			writeJSON(w, http.StatusUnsupportedMediaType, map[string]string{"error": "send application/json"})
+			return
+		}
 		var r apiRequest
 		if err := json.NewDecoder(http.MaxBytesReader(w, req.Body, 1<<20)).Decode(&r); err != nil {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "bad request: " + err.Error()})
