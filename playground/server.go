@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/uxpin-access-bot/uxpin-access-bot/access"
 	"github.com/uxpin-access-bot/uxpin-access-bot/handlers"
 	"github.com/uxpin-access-bot/uxpin-access-bot/internal/fakeslack"
 )
@@ -133,10 +134,18 @@ func (p *Playground) action(ctx context.Context, r apiRequest) (any, error) {
 		}
 		in.State = st
 	}
+	// A Mark done on a task still open changes the simulated UXPin team
+	// once the bot has closed it; one on a stale message changes nothing.
+	follow := false
+	if r.ActionID == handlers.ActionDone && r.Value != "" {
+		if req, err := p.request(r.Value); err == nil && req.State != access.StateFulfilled {
+			follow = true
+		}
+	}
 	if _, err := p.Fake.Interact(ctx, in); err != nil {
 		return nil, err
 	}
-	if r.ActionID == handlers.ActionDone && r.Value != "" {
+	if follow {
 		p.afterDone(r.Value)
 	}
 	return nil, nil
