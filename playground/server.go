@@ -137,16 +137,25 @@ func (p *Playground) action(ctx context.Context, r apiRequest) (any, error) {
 	// A Mark done on a task still open changes the simulated UXPin team
 	// once the bot has closed it; one on a stale message changes nothing.
 	follow := false
-	if r.ActionID == handlers.ActionDone && r.Value != "" {
-		if req, err := p.request(r.Value); err == nil && req.State != access.StateFulfilled {
-			follow = true
+	id := r.Value
+	switch r.ActionID {
+	case handlers.ActionDone, handlers.ActionRowsAllDone:
+	case handlers.ActionRowDone:
+		id, _, _ = strings.Cut(r.Value, "|")
+	default:
+		id = ""
+	}
+	var before *access.Request
+	if id != "" {
+		if req, err := p.request(id); err == nil && req.State != access.StateFulfilled {
+			follow, before = true, req
 		}
 	}
 	if _, err := p.Fake.Interact(ctx, in); err != nil {
 		return nil, err
 	}
 	if follow {
-		p.afterDone(r.Value)
+		p.afterDone(id, before)
 	}
 	return nil, nil
 }

@@ -59,6 +59,17 @@ func (t *Team) set(ms []Member) {
 func (t *Team) Apply(r *access.Request) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if r.IsGroup() {
+		// A group's rows are done one by one: each done row's person has
+		// been removed in UXPin.
+		for _, row := range r.Rows {
+			if !row.Done() {
+				continue
+			}
+			t.members = slices.DeleteFunc(t.members, func(m Member) bool { return strings.EqualFold(m.Email, row.Email) })
+		}
+		return
+	}
 	i := slices.IndexFunc(t.members, func(m Member) bool { return strings.EqualFold(m.Email, r.TargetEmail) })
 	switch r.Action {
 	case access.ActionGrant, access.ActionChange:
