@@ -6,6 +6,7 @@ package access
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -127,6 +128,19 @@ type Request struct {
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 
+	// Rows make the request a group of removals (SPEC §10); Target is then
+	// empty and each row has its own assignee.
+	Rows []GroupRow `json:"rows,omitempty"`
+
+	// Approvals are the distinct approvals so far (SPEC §10); the request
+	// is approved when there are ApprovalsRequired of them.
+	Approvals         []Approval `json:"approvals,omitempty"`
+	ApprovalsRequired int        `json:"approvals_required,omitempty"`
+	// ByPolicy is set when the configuration approved the request without
+	// an approver: an auto-approved role, or someone removing their own
+	// access (SPEC §10).
+	ByPolicy string `json:"by_policy,omitempty"`
+
 	DecidedBy  string    `json:"decided_by,omitempty"`
 	DecidedAt  time.Time `json:"decided_at,omitzero"`
 	DenyReason string    `json:"deny_reason,omitempty"`
@@ -171,6 +185,81 @@ type Request struct {
 	// lost updates and handlers to tell stale cards from fresh ones.
 	Version int `json:"version"`
 }
+
+// GroupRow is one person in a request group (SPEC §10): several removals
+// asked together, decided as one, and done person by person.
+type GroupRow struct {
+	Target   string    `json:"target"` // Slack user ID, or "email:…" for a seat not in Slack
+	Email    string    `json:"email"`
+	Name     string    `json:"name,omitempty"`
+	Role     Role      `json:"role,omitempty"` // the role held, as far as known
+	Assignee string    `json:"assignee,omitempty"`
+	DoneBy   string    `json:"done_by,omitempty"`
+	DoneAt   time.Time `json:"done_at,omitzero"`
+}
+
+// Done reports whether the row's removal was marked done.
+func (g GroupRow) Done() bool { return !g.DoneAt.IsZero() }
+
+// IsGroup reports whether r is a request group.
+func (r *Request) IsGroup() bool { return len(r.Rows) > 0 }
+
+// RowAssignees returns the admins with open rows in a group, in order.
+func (r *Request) RowAssignees() []string {
+	var out []string
+	for _, row := range r.Rows {
+		if row.Assignee != "" && !row.Done() && !slices.Contains(out, row.Assignee) {
+			out = append(out, row.Assignee)
+		}
+	}
+	return out
+}
+
+// OpenRows counts the rows of a group not done yet.
+func (r *Request) OpenRows() int {
+	n := 0
+	for _, row := range r.Rows {
+		if !row.Done() {
+			n++
+		}
+	}
+	return n
+}
+
+// HasRowsOf reports whether admin has rows in the group, done or not.
+func (r *Request) HasRowsOf(admin string) bool {
+	for _, row := range r.Rows {
+		if admin != "" && row.Assignee == admin {
+			return true
+		}
+	}
+	return false
+}
+
+// Approval is one approver's approval of a request.
+type Approval struct {
+	By string    `json:"by"`
+	At time.Time `json:"at"`
+}
+
+// ApprovedBy reports whether user already approved r.
+func (r *Request) ApprovedBy(user string) bool {
+	for _, a := range r.Approvals {
+		if a.By == user {
+			return true
+		}
+	}
+	return false
+}
+
+// Required returns how many approvals r needs, at least one.
+func (r *Request) Required() int { return max(1, r.ApprovalsRequired) }
+
+// Why a request was approved by policy.
+const (
+	PolicyAutoRole   = "auto_role"   // a role granted without an approver
+	PolicySelfRemove = "self_remove" // removing one's own access
+)
 
 // Origins of requests the bot creates itself.
 const (

@@ -116,9 +116,9 @@ func (l *Lifecycle) submit(ctx context.Context, sub Submission, mark func(*Reque
 	if err := l.Validate(sub); err != nil {
 		return nil, err
 	}
-	approvers, err := l.dir.Approvers(ctx)
+	approvers, err := l.approversFor(ctx, &Request{Action: sub.Action, Role: sub.Role})
 	if err != nil {
-		return nil, fmt.Errorf("resolve approvers: %w", err)
+		return nil, err
 	}
 	now := l.now()
 	return l.create(ctx, func(tx Tx, r *Request) (Effects, error) {
@@ -150,22 +150,59 @@ func (l *Lifecycle) submit(ctx context.Context, sub Submission, mark func(*Reque
 			r.CurrentRole = g.Role
 		}
 		mark(r)
+		r.ApprovalsRequired = l.cfg.Required(r)
 		for _, a := range approvers {
 			if a != r.Requester && a != r.Target {
 				r.Approvers = append(r.Approvers, a)
 			}
 		}
+		fx := Effects{Events: []Event{l.event(r, r.Requester, "", StatePending, "submitted")}}
+		fx.Notices = append(fx.Notices, Notice{Kind: NoticeSubmitted, RequestID: r.ID, To: r.Requester})
+		if policy := l.byPolicy(r); policy != "" && Check(ActApproveByPolicy, System, r, g) == nil {
+			if err := l.checkBudget(tx, r, false); err == nil {
+				r.State, r.ByPolicy, r.DecidedAt = StateApproved, policy, now
+				fx.Events = append(fx.Events, l.event(r, "", StatePending, StateApproved, "approved by policy: "+policyDetail(policy, r)))
+				fx.Notices = append(fx.Notices, Notice{Kind: NoticeDecided, RequestID: r.ID, To: r.Requester})
+				if err := l.assign(tx, r, now, &fx); err != nil {
+					return Effects{}, err
+				}
+				fx.Notices = append(fx.Notices, homes(tx, r.Requester)...)
+				return fx, nil
+			} else if _, over := err.(*BudgetError); !over {
+				return Effects{}, err
+			}
+			// Past the seat budget the approvers decide, as for any role.
+			fx.Events = append(fx.Events, l.event(r, "", StatePending, StatePending, "not approved by policy: no "+r.Role.Label()+" seat is left in the budget"))
+		}
 		if l.cfg.ReminderInterval > 0 {
 			r.RemindAt = now.Add(l.cfg.ReminderInterval)
 		}
-		fx := Effects{Events: []Event{l.event(r, r.Requester, "", StatePending, "submitted")}}
-		fx.Notices = append(fx.Notices, Notice{Kind: NoticeSubmitted, RequestID: r.ID, To: r.Requester})
 		for _, a := range r.Approvers {
 			fx.Notices = append(fx.Notices, Notice{Kind: NoticeApprovalCard, RequestID: r.ID, To: a})
 		}
 		fx.Notices = append(fx.Notices, homes(tx, append([]string{r.Requester}, r.Approvers...)...)...)
 		return fx, nil
 	})
+}
+
+// byPolicy says why the configuration approves r without an approver, or
+// "" when an approver must (SPEC §10): removing one's own access, or a
+// grant or change to a role the configuration grants on the spot.
+func (c *core) byPolicy(r *Request) string {
+	switch {
+	case r.Action == ActionRemove && r.Requester != "" && r.Requester == r.Target:
+		return PolicySelfRemove
+	case r.Action != ActionRemove && slices.Contains(c.cfg.AutoApproveRoles, r.Role):
+		return PolicyAutoRole
+	}
+	return ""
+}
+
+func policyDetail(policy string, r *Request) string {
+	if policy == PolicySelfRemove {
+		return "removing one's own access needs no approval"
+	}
+	return r.Role.Label() + " is granted without an approver (UXPIN_AUTO_APPROVE_ROLES)"
 }
 
 func checkAgainstLedger(sub Submission, g *Grant) error {
@@ -212,17 +249,15 @@ func (l *Lifecycle) Decide(ctx context.Context, id, actor string, d Decision) (*
 	}
 	now := l.now()
 	return l.guard(ctx, id, act, actor, func(tx Tx, r *Request, _ *Grant) (Effects, error) {
-		r.DecidedBy, r.DecidedAt, r.UpdatedAt = actor, now, now
-		r.RemindAt = time.Time{}
-		fx := Effects{Notices: []Notice{
-			{Kind: NoticeCardsUpdate, RequestID: r.ID},
-			{Kind: NoticeDecided, RequestID: r.ID, To: r.Requester},
-		}}
-		fx.Notices = append(fx.Notices, homes(tx, append([]string{r.Requester}, r.Approvers...)...)...)
+		r.UpdatedAt = now
+		fx := Effects{Notices: []Notice{{Kind: NoticeCardsUpdate, RequestID: r.ID}}}
 		if !d.Approve {
+			r.DecidedBy, r.DecidedAt, r.RemindAt = actor, now, time.Time{}
 			r.State, r.DenyReason = StateDenied, reason
 			fx.Events = append(fx.Events, l.event(r, actor, StatePending, StateDenied, reason))
+			fx.Notices = append(fx.Notices, Notice{Kind: NoticeDecided, RequestID: r.ID, To: r.Requester})
 			fx.Notices = append(fx.Notices, l.auditNotice(r)...)
+			fx.Notices = append(fx.Notices, homes(tx, append([]string{r.Requester}, r.Approvers...)...)...)
 			return fx, nil
 		}
 		// detail is local: storage may run this function more than once.
@@ -233,6 +268,7 @@ func (l *Lifecycle) Decide(ctx context.Context, id, actor string, d Decision) (*
 			}
 			detail = fmt.Sprintf("approved as %s instead of %s", d.AsRole.Label(), r.Role.Label())
 			r.Role = d.AsRole
+			r.ApprovalsRequired = l.cfg.Required(r)
 		}
 		if err := l.checkBudget(tx, r, d.OverBudget); err != nil {
 			return Effects{}, err
@@ -240,8 +276,23 @@ func (l *Lifecycle) Decide(ctx context.Context, id, actor string, d Decision) (*
 		if d.OverBudget {
 			detail = strings.TrimSpace(detail + " (past the seat budget, confirmed)")
 		}
+		r.Approvals = append(slices.Clone(r.Approvals), Approval{By: actor, At: now})
+		if n := len(r.Approvals); n < r.Required() {
+			// Not yet: the cards show the progress and wait for the next
+			// approver (SPEC §10).
+			fx.Events = append(fx.Events, l.event(r, actor, StatePending, StatePending,
+				strings.TrimSpace(fmt.Sprintf("approval %d of %d %s", n, r.Required(), detail))))
+			fx.Notices = append(fx.Notices, homes(tx, r.Approvers...)...)
+			return fx, nil
+		}
+		r.DecidedBy, r.DecidedAt, r.RemindAt = actor, now, time.Time{}
 		r.State = StateApproved
+		if r.Required() > 1 {
+			detail = strings.TrimSpace(fmt.Sprintf("approval %d of %d %s", len(r.Approvals), r.Required(), detail))
+		}
 		fx.Events = append(fx.Events, l.event(r, actor, StatePending, StateApproved, detail))
+		fx.Notices = append(fx.Notices, Notice{Kind: NoticeDecided, RequestID: r.ID, To: r.Requester})
+		fx.Notices = append(fx.Notices, homes(tx, append([]string{r.Requester}, r.Approvers...)...)...)
 		if err := l.assign(tx, r, now, &fx); err != nil {
 			return Effects{}, err
 		}
@@ -253,6 +304,9 @@ func (l *Lifecycle) Decide(ctx context.Context, id, actor string, d Decision) (*
 // not its target and, when another admin can take it, not its approver
 // (SPEC §9.4); arms its escalation, and owes that admin the task DM.
 func (c *core) assign(tx Tx, r *Request, now time.Time, fx *Effects) error {
+	if r.IsGroup() {
+		return c.assignRows(tx, r, now, fx)
+	}
 	counts, err := tx.OpenTaskCounts()
 	if err != nil {
 		return err
@@ -325,6 +379,10 @@ func (l *Lifecycle) Check(ctx context.Context, act Act, id, actor string) (*Requ
 // Complete closes an approved request's task as done and updates the ledger.
 // Only the assignee may (SPEC §9.4).
 func (l *Lifecycle) Complete(ctx context.Context, id, actor string) (*Request, error) {
+	if r, err := l.store.Request(ctx, id); err == nil && r.IsGroup() {
+		// Mark done on a group's item in a list: the actor's rows.
+		return l.CompleteRows(ctx, id, actor, AllRows)
+	}
 	now := l.now()
 	return l.guard(ctx, id, ActComplete, actor, func(tx Tx, r *Request, _ *Grant) (Effects, error) {
 		r.State, r.ClosedBy, r.ClosedAt, r.UpdatedAt = StateFulfilled, actor, now, now

@@ -41,13 +41,17 @@ const (
 	ActExpiryWarn Act = "expiry_warn" // tell that temporary access ends tomorrow
 	ActExpire     Act = "expire"      // remove temporary access at its end
 	ActOffboard   Act = "offboard"    // remove the seat of someone who left
+	// ActApproveByPolicy approves a request without an approver: a role
+	// the configuration grants on the spot, or a removal of one's own
+	// access (SPEC §10).
+	ActApproveByPolicy Act = "approve_by_policy"
 )
 
 // Acts lists every act, in the order the README's table shows them.
 var Acts = []Act{
 	ActApprove, ActDeny, ActCancel, ActComplete, ActFail, ActTakeOver, ActConfirm, ActReopen, ActAudit,
 	ActReview, ActReviewAnswer, ActReviewDecide,
-	ActRemind, ActEscalate, ActExpiryWarn, ActExpire, ActOffboard,
+	ActRemind, ActEscalate, ActExpiryWarn, ActExpire, ActOffboard, ActApproveByPolicy,
 }
 
 // Relation is how an actor stands to a request. An actor may stand in
@@ -57,22 +61,23 @@ type Relation string
 
 // The relations the table's rows name.
 const (
-	RelRequester     Relation = "requester"
-	RelTarget        Relation = "target"
-	RelApproverSelf  Relation = "approver who is the requester or the target"
-	RelApprover      Relation = "approver"
-	RelApproverOther Relation = "approver outside the role's approvers"
-	RelAdminTarget   Relation = "admin who is the target"
-	RelAssignee      Relation = "assignee"
-	RelOtherAdmin    Relation = "another admin"
-	RelAdmin         Relation = "admin"
-	RelSystem        Relation = "the bot"
-	RelAnyone        Relation = "anyone else"
+	RelRequester       Relation = "requester"
+	RelTarget          Relation = "target"
+	RelApproverSelf    Relation = "approver who is the requester or the target"
+	RelApprovedAlready Relation = "approver who already approved"
+	RelApprover        Relation = "approver"
+	RelApproverOther   Relation = "approver outside the role's approvers"
+	RelAdminTarget     Relation = "admin who is the target"
+	RelAssignee        Relation = "assignee"
+	RelOtherAdmin      Relation = "another admin"
+	RelAdmin           Relation = "admin"
+	RelSystem          Relation = "the bot"
+	RelAnyone          Relation = "anyone else"
 )
 
 // Relations lists every relation, for the table test and the README.
 var Relations = []Relation{
-	RelRequester, RelTarget, RelApproverSelf, RelApprover, RelApproverOther,
+	RelRequester, RelTarget, RelApproverSelf, RelApprovedAlready, RelApprover, RelApproverOther,
 	RelAdminTarget, RelAssignee, RelOtherAdmin, RelAdmin, RelSystem, RelAnyone,
 }
 
@@ -116,6 +121,8 @@ func (a Actor) is(rel Relation, r *Request) bool {
 		return a.ID != "" && a.ID == target
 	case RelApproverSelf:
 		return a.Approver && self
+	case RelApprovedAlready:
+		return a.Approver && r != nil && a.ID != "" && r.ApprovedBy(a.ID)
 	case RelApprover:
 		return a.RoleApprover
 	case RelApproverOther:
@@ -123,9 +130,9 @@ func (a Actor) is(rel Relation, r *Request) bool {
 	case RelAdminTarget:
 		return a.Admin && a.ID == target
 	case RelAssignee:
-		return a.Admin && assignee != "" && a.ID == assignee
+		return a.Admin && a.ID != "" && (a.ID == assignee || (r != nil && r.HasRowsOf(a.ID)))
 	case RelOtherAdmin:
-		return a.Admin && a.ID != assignee
+		return a.Admin && a.ID != assignee && (r == nil || !r.HasRowsOf(a.ID))
 	case RelAdmin:
 		return a.Admin
 	case RelSystem:
@@ -154,6 +161,7 @@ const (
 	ReasonNotPrivileged    Reason = "not_privileged"    // seat audit and roster: approvers and admins
 	ReasonSystemOnly       Reason = "system_only"       // only the bot's own timers and events do this
 	ReasonApproversUnknown Reason = "approvers_unknown" // the approver groups could not be read: fail closed
+	ReasonAlreadyApproved  Reason = "already_approved"  // the same approver approving twice
 	ReasonNotHolder        Reason = "not_holder"        // only the seat's holder answers its review question
 	ReasonOwnSeat          Reason = "own_seat"          // a reviewer deciding their own seat
 )
@@ -162,7 +170,8 @@ const (
 var Reasons = []Reason{
 	ReasonMovedOn, ReasonOwnRequest, ReasonAboutSelf, ReasonNotApprover, ReasonNotRoleApprover,
 	ReasonNotAdmin, ReasonNotAssignee, ReasonAlreadyAssignee, ReasonNotRequester, ReasonNotTarget,
-	ReasonNotPrivileged, ReasonSystemOnly, ReasonApproversUnknown, ReasonNotHolder, ReasonOwnSeat,
+	ReasonNotPrivileged, ReasonSystemOnly, ReasonApproversUnknown, ReasonAlreadyApproved,
+	ReasonNotHolder, ReasonOwnSeat,
 }
 
 // Rule is one row of the policy table.
@@ -183,6 +192,7 @@ var Table = map[Act][]Rule{
 	ActApprove: {
 		refuse(MovedOn, RelAnyone, ReasonMovedOn),
 		refuse(Current, RelApproverSelf, ReasonOwnRequest),
+		refuse(Current, RelApprovedAlready, ReasonAlreadyApproved),
 		allow(Current, RelApprover),
 		refuse(Current, RelApproverOther, ReasonNotRoleApprover),
 		refuse(Current, RelAnyone, ReasonNotApprover),
@@ -266,6 +276,10 @@ var Table = map[Act][]Rule{
 	ActExpiryWarn: systemOnly(),
 	ActExpire:     systemOnly(),
 	ActOffboard:   systemOnly(),
+	// The bot approves by policy only what lowers nobody else's access
+	// and raises no role outside the configured auto-approved roles; the
+	// lifecycle asks only for those (Lifecycle.byPolicy).
+	ActApproveByPolicy: systemOnly(),
 }
 
 // systemOnly are the rows of acts only the bot's own timers and events do,
@@ -289,7 +303,7 @@ func IsCurrent(act Act, r *Request, g *Grant) bool {
 	}
 	holds := g != nil && g.RequestID == r.ID // the ledger entry is still this request's
 	switch act {
-	case ActApprove, ActDeny, ActCancel, ActRemind:
+	case ActApprove, ActDeny, ActCancel, ActRemind, ActApproveByPolicy:
 		return r.State == StatePending
 	case ActComplete, ActFail, ActEscalate:
 		// A reopened grant's task is current only while the ledger entry

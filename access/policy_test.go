@@ -18,6 +18,7 @@ const (
 	uAsg = "UASG"
 	uAdm = "UADM"
 	uAny = "UANY"
+	uApd = "UAPD" // an approver who already approved
 )
 
 // actorFor returns the actor standing in rel, and whether the request must
@@ -32,6 +33,8 @@ func actorFor(rel access.Relation) (access.Actor, bool) {
 		return access.Actor{ID: uReq, Approver: true, RoleApprover: true}, false
 	case access.RelApprover:
 		return access.Actor{ID: uApp, Approver: true, RoleApprover: true}, false
+	case access.RelApprovedAlready:
+		return access.Actor{ID: uApd, Approver: true, RoleApprover: true}, false
 	case access.RelApproverOther:
 		return access.Actor{ID: uApo, Approver: true}, false
 	case access.RelAdminTarget:
@@ -57,7 +60,7 @@ func requestAt(act access.Act, current bool) (*access.Request, *access.Grant) {
 	mine := &access.Grant{UserID: uTgt, Role: access.RoleEditor, RequestID: r.ID}
 	later := &access.Grant{UserID: uTgt, Role: access.RoleAdmin, RequestID: "R-9"}
 	switch act {
-	case access.ActApprove, access.ActDeny, access.ActCancel, access.ActRemind:
+	case access.ActApprove, access.ActDeny, access.ActCancel, access.ActRemind, access.ActApproveByPolicy:
 		r.State, r.Assignee = access.StatePending, ""
 		if !current {
 			r.State = access.StateDenied
@@ -154,11 +157,24 @@ var want = map[access.Act]map[access.Relation][2]string{
 		access.RelAdmin: {"not_approver", "moved_on"}, access.RelSystem: {"not_approver", "moved_on"},
 		access.RelAnyone: {"not_approver", "moved_on"},
 	},
-	access.ActRemind:     bot(),
-	access.ActEscalate:   bot(),
-	access.ActExpiryWarn: bot(),
-	access.ActExpire:     bot(),
-	access.ActOffboard:   bot(),
+	access.ActRemind:          bot(),
+	access.ActEscalate:        bot(),
+	access.ActExpiryWarn:      bot(),
+	access.ActExpire:          bot(),
+	access.ActOffboard:        bot(),
+	access.ActApproveByPolicy: bot(),
+}
+
+// An approver who already approved stands like any other approver, except
+// that they can't approve again (SPEC §10).
+func init() {
+	for act, rows := range want {
+		if _, ok := rows[access.RelApprovedAlready]; !ok {
+			rows[access.RelApprovedAlready] = rows[access.RelApprover]
+		}
+		want[act] = rows
+	}
+	want[access.ActApprove][access.RelApprovedAlready] = [2]string{"already_approved", "moved_on"}
 }
 
 // decide: only an approver of the role who neither asked nor is the
@@ -236,6 +252,10 @@ func TestPolicyTable(t *testing.T) {
 				r, g := requestAt(act, current)
 				if r != nil && unassigned {
 					r.Assignee = ""
+				}
+				if r != nil {
+					// One approval of two is in: uApd's.
+					r.Approvals, r.ApprovalsRequired = []access.Approval{{By: uApd}}, 2
 				}
 				got := verdict(access.Check(act, actor, r, g))
 				if got != w[i] {

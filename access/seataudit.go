@@ -267,3 +267,47 @@ func (sa *SeatAudit) fixDrift(ctx context.Context, actor, auditID string, f Find
 		return fx, nil
 	})
 }
+
+// RemoveAll asks, as one request group (SPEC §10), for the removal of every
+// seat of kind (leavers, seats not in Slack, unknown seats) in seat audit
+// auditID: one approval card, one decision, one checklist per admin.
+func (sa *SeatAudit) RemoveAll(ctx context.Context, actor, auditID string, kind FindingKind) (GroupResult, error) {
+	if err := sa.privileged(ctx, actor); err != nil {
+		return GroupResult{}, err
+	}
+	if kind != FindingLeaver && kind != FindingNotInSlack && kind != FindingUnknown {
+		return GroupResult{}, Errorf(EINVALID, "Only leavers, seats not in Slack and unknown seats can be removed from the audit.")
+	}
+	rec, err := sa.store.Reconciliation(ctx, auditID)
+	if err != nil {
+		return GroupResult{}, err
+	}
+	var rows []GroupRow
+	for _, f := range rec.Audit.Findings {
+		if f.Kind != kind {
+			continue
+		}
+		if kind == FindingUnknown && f.UserID != "" {
+			// Recorded in the ledger since the audit: no longer unknown.
+			if g, err := sa.store.GrantFor(ctx, f.UserID); err != nil {
+				return GroupResult{}, err
+			} else if g != nil {
+				continue
+			}
+		}
+		rows = append(rows, GroupRow{Target: findingTarget(f), Email: f.Email, Name: f.Name, Role: f.UXPinRole})
+	}
+	if len(rows) == 0 {
+		return GroupResult{}, Errorf(ENOTFOUND, "Seat audit %s has no such seats left to remove.", auditID)
+	}
+	why := map[FindingKind]string{
+		FindingLeaver:     "left the company but still hold UXPin seats",
+		FindingNotInSlack: "are not Slack users (guests, contractors or typos?) but hold UXPin seats",
+		FindingUnknown:    "hold UXPin seats the ledger does not know about",
+	}[kind]
+	lc := &Lifecycle{sa.core}
+	return lc.SubmitGroup(ctx, GroupSubmission{
+		Requester: actor, Rows: rows, Origin: OriginAudit, AutoReason: auditID,
+		Justification: fmt.Sprintf("Seat audit %s: %d people %s.", auditID, len(rows), why),
+	})
+}

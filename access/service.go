@@ -73,6 +73,9 @@ type Effects struct {
 	Notices []Notice
 	Grant   *Grant // upserted into the ledger
 	Revoke  string // Slack user ID whose ledger entry is removed
+	// Revokes are more ledger entries removed: the rows of a request group
+	// done together.
+	Revokes []string
 	// Spawn is a further request created in the same transaction (an
 	// expiry's removal); storage assigns its ID, and its own effects'
 	// events and notices default to that ID.
@@ -106,12 +109,30 @@ type Config struct {
 	// LeaverAutoMax is the most leavers one check removes without asking
 	// the approvers (SPEC §9.2); zero always asks.
 	LeaverAutoMax int
+	// ApprovalsRequired is how many distinct approvals a grant or change to
+	// a role needs (SPEC §10); a role not in it needs one.
+	ApprovalsRequired map[Role]int
+	// ApproversByRole narrows who approves grants and changes to a role
+	// (SPEC §10); a role not in it is approved by the default approvers.
+	// Removals are always approved by the default approvers.
+	ApproversByRole map[Role]Directory
+	// AutoApproveRoles are granted without an approver ("approved by
+	// policy"), inside the allowed domains and the seat budget.
+	AutoApproveRoles []Role
 	// ReviewEvery starts an access review this often (SPEC §11); zero
 	// starts them only on demand.
 	ReviewEvery time.Duration
 	// ReviewDays is how long a review stays open; zero means
 	// DefaultReviewDays.
 	ReviewDays int
+}
+
+// Required returns how many distinct approvals r needs.
+func (c Config) Required(r *Request) int {
+	if r.Action == ActionRemove {
+		return 1
+	}
+	return max(1, c.ApprovalsRequired[r.Role])
 }
 
 // DefaultMaxAccessDays is the latest end date a request may ask for when
@@ -210,6 +231,33 @@ func (s *Service) Privileged(ctx context.Context, user string) (bool, error) {
 	return Check(ActAudit, a, nil, nil) == nil, nil
 }
 
+// RolePolicy is how requests for one role are approved (SPEC §10), for
+// help texts.
+type RolePolicy struct {
+	Role         Role
+	Required     int      // distinct approvals needed
+	AutoApproved bool     // granted without an approver, within the seat budget
+	OwnApprovers bool     // approved by the role's own approvers
+	Approvers    []string // who approves it now
+}
+
+// Policies says how each role is approved, as configured.
+func (s *Service) Policies(ctx context.Context) ([]RolePolicy, error) {
+	out := make([]RolePolicy, 0, len(Roles))
+	for _, role := range Roles {
+		r := &Request{Action: ActionGrant, Role: role}
+		approvers, err := s.c.approversFor(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, RolePolicy{
+			Role: role, Required: s.c.cfg.Required(r), AutoApproved: s.c.byPolicy(r) == PolicyAutoRole,
+			OwnApprovers: s.c.cfg.ApproversByRole[role] != nil, Approvers: approvers,
+		})
+	}
+	return out, nil
+}
+
 // Approvers returns the user IDs of every approver, for messages that ask
 // them all.
 func (s *Service) Approvers(ctx context.Context) ([]string, error) { return s.c.dir.Approvers(ctx) }
@@ -217,11 +265,57 @@ func (s *Service) Approvers(ctx context.Context) ([]string, error) { return s.c.
 func (c *core) isAdmin(user string) bool { return user != "" && slices.Contains(c.cfg.Admins, user) }
 
 func (c *core) isApprover(ctx context.Context, user string) (bool, error) {
-	approvers, err := c.dir.Approvers(ctx)
+	approvers, err := c.allApprovers(ctx)
 	if err != nil {
-		return false, fmt.Errorf("resolve approvers: %w", err)
+		return false, err
 	}
 	return slices.Contains(approvers, user), nil
+}
+
+// roleDir is the directory of the approvers of what r asks: the role's own
+// when configured, else the default approvers.
+func (c *core) roleDir(r *Request) Directory {
+	if r != nil && r.Action != ActionRemove {
+		if d := c.cfg.ApproversByRole[r.Role]; d != nil {
+			return d
+		}
+	}
+	return c.dir
+}
+
+// approversFor returns who may approve r (SPEC §10).
+func (c *core) approversFor(ctx context.Context, r *Request) ([]string, error) {
+	out, err := c.roleDir(r).Approvers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("resolve approvers: %w", err)
+	}
+	return out, nil
+}
+
+// allApprovers returns everyone who approves anything: the default
+// approvers and those of each role.
+func (c *core) allApprovers(ctx context.Context) ([]string, error) {
+	out, err := c.dir.Approvers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("resolve approvers: %w", err)
+	}
+	out = slices.Clone(out)
+	for _, role := range Roles {
+		d := c.cfg.ApproversByRole[role]
+		if d == nil {
+			continue
+		}
+		more, err := d.Approvers(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("resolve %s approvers: %w", role.Label(), err)
+		}
+		for _, u := range more {
+			if !slices.Contains(out, u) {
+				out = append(out, u)
+			}
+		}
+	}
+	return out, nil
 }
 
 // actor builds what configuration says about user for an act on r. The
@@ -234,8 +328,14 @@ func (c *core) actor(ctx context.Context, user string, r *Request, withApprovers
 		if err != nil {
 			return Actor{}, &Refusal{Reason: ReasonApproversUnknown, Actor: user, Request: r, cause: err}
 		}
-		a.Approver = ok
-		a.RoleApprover = ok
+		a.Approver, a.RoleApprover = ok, ok
+		if ok && r != nil {
+			role, err := c.approversFor(ctx, r)
+			if err != nil {
+				return Actor{}, &Refusal{Reason: ReasonApproversUnknown, Actor: user, Request: r, cause: err}
+			}
+			a.RoleApprover = slices.Contains(role, user)
+		}
 	}
 	return a, nil
 }
@@ -253,8 +353,17 @@ func (c *core) guard(ctx context.Context, id string, act Act, actorID string, fn
 	if actorID == "" {
 		who = System
 	} else {
+		// Who approves depends on the role asked, so read the request
+		// first; the policy is asked again inside the transaction.
+		var cur *Request
+		if needsApprovers(act) {
+			var err error
+			if cur, err = c.store.Request(ctx, id); err != nil {
+				return nil, err
+			}
+		}
 		var err error
-		if who, err = c.actor(ctx, actorID, nil, needsApprovers(act)); err != nil {
+		if who, err = c.actor(ctx, actorID, cur, needsApprovers(act)); err != nil {
 			return nil, err
 		}
 	}

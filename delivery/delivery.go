@@ -475,7 +475,7 @@ func (w *Worker) updateAll(ctx context.Context, n access.Notice, r *access.Reque
 		return err
 	}
 	for _, ref := range refs {
-		if err := w.update(ctx, ref, access.Notice{Kind: kind, RequestID: r.ID}, r); err != nil {
+		if err := w.update(ctx, ref, access.Notice{Kind: kind, RequestID: r.ID, To: ref.To}, r); err != nil {
 			if permanent(err) {
 				// One deleted card must not hold back the others.
 				w.log.Warn("outbox: message could not be updated; skipping it", "request", r.ID, "channel", ref.Channel, "err", slackCode(err))

@@ -23,6 +23,10 @@ func (h *Handler) BlockAction(ctx context.Context, cb slack.InteractionCallback)
 		if a == nil {
 			continue
 		}
+		if a.ActionID == ActionRowDone || a.ActionID == ActionRowsAllDone {
+			h.rowAction(ctx, cb, actor, a)
+			continue
+		}
 		if strings.HasPrefix(a.ActionID, ActionAuditFinding) || strings.HasPrefix(a.ActionID, ActionAuditBulk) {
 			h.auditAction(ctx, cb, a)
 			continue

@@ -106,6 +106,9 @@ func user(id string) string {
 
 // summary is a one-line description such as "grant Editor access to <@U2> (alice@example.com)".
 func summary(r *access.Request) string {
+	if r.IsGroup() {
+		return groupSummary(r)
+	}
 	who := fmt.Sprintf("%s (%s)", user(r.Target), esc(r.TargetEmail))
 	switch r.Action {
 	case access.ActionGrant:
@@ -122,6 +125,13 @@ func summary(r *access.Request) string {
 }
 
 func requestFields(r *access.Request) []*slack.TextBlockObject {
+	if r.IsGroup() {
+		return []*slack.TextBlockObject{
+			mrkdwnField("*Action*\n" + r.Action.Label()),
+			mrkdwnField(fmt.Sprintf("*People*\n%d", len(r.Rows))),
+			mrkdwnField("*Requested by*\n" + requester(r)),
+		}
+	}
 	f := []*slack.TextBlockObject{
 		mrkdwnField("*Action*\n" + r.Action.Label()),
 		mrkdwnField("*Person*\n" + user(r.Target) + "\n" + esc(r.TargetEmail)),
@@ -157,6 +167,9 @@ func justification(r *access.Request) slack.Block {
 func outcome(r *access.Request) string {
 	switch r.State {
 	case access.StatePending:
+		if r.Required() > 1 {
+			return ":hourglass_flowing_sand: Waiting for approvers (" + approvalProgress(r)[len(":ballot_box_with_check: "):] + ")."
+		}
 		return ":hourglass_flowing_sand: Waiting for an approver."
 	case access.StateApproved:
 		if r.Assignee == "" {
@@ -196,6 +209,10 @@ func approvalCard(r *access.Request, b *access.SeatBudget) (string, []slack.Bloc
 	if b != nil && b.Tracked() {
 		fields = append(fields, mrkdwnField(fmt.Sprintf("*%s seats*\n%d in use, %d being set up, %d purchased", b.Role.Label(), b.Used, b.Committed, b.Purchased)))
 	}
+	var progress slack.Block
+	if r.State == access.StatePending && r.Required() > 1 {
+		progress = contextLine(approvalProgress(r))
+	}
 	if r.State == access.StatePending {
 		approve := button(ActionApprove, "Approve", r.ID, slack.StylePrimary)
 		elems := []slack.BlockElement{approve}
@@ -213,14 +230,38 @@ func approvalCard(r *access.Request, b *access.SeatBudget) (string, []slack.Bloc
 		elems = append(elems, button(ActionDeny, "Deny", r.ID, slack.StyleDanger))
 		actions = slack.NewActionBlock("decide_"+r.ID, elems...)
 	}
-	return text, compact(
+	var people []slack.Block
+	if r.IsGroup() {
+		people = groupList(r)
+		if r.State == access.StateApproved || r.State == access.StateFulfilled {
+			people = append(people, contextLine(":clipboard: "+groupProgress(r)))
+		}
+	}
+	blocks := []slack.Block{
 		slack.NewHeaderBlock(plain("UXPin access request "+r.ID, 150)),
 		slack.NewSectionBlock(nil, fields, nil),
+	}
+	blocks = append(blocks, people...)
+	return text, compact(append(blocks,
 		justification(r),
 		warning,
+		progress,
 		actions,
 		contextLine(outcome(r)),
-	)
+	)...)
+}
+
+// approvalProgress is "1 of 2 approvals: @ana" (SPEC §10).
+func approvalProgress(r *access.Request) string {
+	by := make([]string, 0, len(r.Approvals))
+	for _, a := range r.Approvals {
+		by = append(by, user(a.By))
+	}
+	s := fmt.Sprintf(":ballot_box_with_check: %d of %d approvals", len(r.Approvals), r.Required())
+	if len(by) > 0 {
+		s += ": " + strings.Join(by, ", ")
+	}
+	return s
 }
 
 // plainSummary is summary without mrkdwn, for notification text.
@@ -344,6 +385,9 @@ func Render(n access.Notice, r *access.Request) (string, []slack.Block) {
 	case access.NoticeApprovalCard, access.NoticeCardsUpdate:
 		return approvalCard(r, nil)
 	case access.NoticeTask, access.NoticeTaskUpdate:
+		if r.IsGroup() {
+			return checklist(r, n.To)
+		}
 		return taskMessage(r)
 	case access.NoticeSubmitted:
 		text := fmt.Sprintf("Your request %s to %s was submitted. Approvers have been asked.", r.ID, plainSummary(r))
@@ -366,6 +410,11 @@ func Render(n access.Notice, r *access.Request) (string, []slack.Block) {
 		return text, []slack.Block{section(fmt.Sprintf(":white_check_mark: Your request *%s* to %s was approved by %s. A UXPin admin will now make the change.", r.ID, summary(r), approver(r)))}
 	case access.NoticeFulfilled:
 		var s string
+		switch {
+		case r.IsGroup():
+			s = fmt.Sprintf("all %d removals of %s are done: they no longer have UXPin access.", len(r.Rows), r.ID)
+			return "Done: " + s, []slack.Block{section(":white_check_mark: Done: " + s)}
+		}
 		switch r.Action {
 		case access.ActionGrant:
 			s = fmt.Sprintf("%s now has *%s* access to UXPin (%s). Look for the invitation email from UXPin.", esc(r.TargetEmail), r.Role.Label(), r.ID)

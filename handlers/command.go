@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/slack-go/slack"
@@ -17,6 +18,9 @@ type Command struct {
 	Name string // "", offboard, status, pending, roster, reconcile, help, or "unknown"
 	// User is the Slack user ID named after offboard, if any.
 	User string
+	// Users are all the Slack user IDs named after offboard, in order;
+	// several make one request group.
+	Users []string
 	// Arg is the text after the subcommand, as typed (trimmed).
 	Arg string
 }
@@ -35,8 +39,17 @@ func ParseCommand(text string) Command {
 		return Command{}
 	case "offboard":
 		c := Command{Name: name, Arg: arg}
-		if m := mentionRE.FindStringSubmatch(arg); m != nil {
-			c.User = m[1]
+		for _, f := range strings.Fields(arg) {
+			m := mentionRE.FindStringSubmatch(f)
+			if m == nil {
+				return Command{Name: name, Arg: arg}
+			}
+			if !slices.Contains(c.Users, m[1]) {
+				c.Users = append(c.Users, m[1])
+			}
+		}
+		if len(c.Users) > 0 {
+			c.User = c.Users[0]
 		}
 		return c
 	case "status", "pending", "roster", "reconcile", "review", "help":
@@ -68,6 +81,10 @@ func (h *Handler) SlashCommand(ctx context.Context, cmd slack.SlashCommand) {
 		if c.Arg != "" && c.User == "" {
 			rep(fmt.Sprintf("I couldn't tell who %q is. Mention the person, like `/uxpin-access offboard @alex`, or pick them in the form.", c.Arg))
 		}
+		if len(c.Users) > 1 {
+			h.offboardMany(ctx, cmd, c.Users, rep)
+			return
+		}
 		h.openRequestModal(ctx, cmd, access.ActionRemove, c.User)
 	case "status":
 		h.status(ctx, cmd, rep)
@@ -87,11 +104,91 @@ func (h *Handler) SlashCommand(ctx context.Context, cmd slack.SlashCommand) {
 	case "review":
 		h.reviewCommand(ctx, cmd, c.Arg, rep)
 	case "help":
-		rep(usage, section(usage))
+		text := usage + "\n\n" + h.policyText(ctx)
+		rep(text, section(text))
 	default:
 		text := fmt.Sprintf("I didn't understand `%s`.\n\n%s", esc(truncate(c.Arg, 100)), usage)
 		rep(text, section(text))
 	}
+}
+
+// offboardMany asks for the removal of several people as one request group
+// (SPEC §10). Each is looked up in Slack; people it can't find are named in
+// the reply and left out.
+func (h *Handler) offboardMany(ctx context.Context, cmd slack.SlashCommand, users []string, rep func(string, ...slack.Block)) {
+	var rows []access.GroupRow
+	var unknown []string
+	for _, u := range users {
+		p, err := h.dir.Person(ctx, u)
+		if err != nil || p.Email == "" {
+			unknown = append(unknown, user(u))
+			continue
+		}
+		rows = append(rows, access.GroupRow{Target: p.ID, Email: p.Email, Name: p.Name})
+	}
+	if len(rows) == 0 {
+		rep("I couldn't look up anyone you named in Slack, so nothing was asked. Please try again.")
+		return
+	}
+	res, err := h.svc.SubmitGroup(ctx, access.GroupSubmission{Requester: cmd.UserID, Rows: rows, Justification: "Offboarding"})
+	if err != nil {
+		h.replyErr(ctx, cmd.ResponseURL, cmd.ChannelID, cmd.UserID, err, "offboard")
+		return
+	}
+	r := res.Request
+	h.log.Info("group submitted", "request", r.ID, "people", len(r.Rows), "requester", cmd.UserID)
+	h.background(func(ctx context.Context) { h.sendGroupList(ctx, r) })
+	out := fmt.Sprintf("Request *%s* is submitted: %s. The approvers decide it as one; I'll message you as it moves along.", r.ID, summary(r))
+	if len(res.Skipped) > 0 {
+		out += fmt.Sprintf("\n%d already had a removal open.", len(res.Skipped))
+	}
+	if len(unknown) > 0 {
+		out += "\nLeft out (not found in Slack): " + strings.Join(unknown, ", ") + "."
+	}
+	rep(out, section(out))
+}
+
+// policyText says which approval policy is in force (SPEC §10), read from
+// the configuration.
+func (h *Handler) policyText(ctx context.Context) string {
+	pols, err := h.svc.Policies(ctx)
+	if err != nil {
+		h.log.Warn("help: could not read the approvers", "err", err)
+		return "*Approval policy*: the approver list can't be read from Slack just now."
+	}
+	lines := []string{"*Approval policy*"}
+	for _, p := range pols {
+		who := "the approvers"
+		if p.OwnApprovers {
+			names := make([]string, 0, len(p.Approvers))
+			for i, a := range p.Approvers {
+				if i == 5 {
+					names = append(names, fmt.Sprintf("%d more", len(p.Approvers)-5))
+					break
+				}
+				names = append(names, user(a))
+			}
+			who = strings.Join(names, ", ")
+			if who == "" {
+				who = "nobody yet"
+			}
+		}
+		line := fmt.Sprintf("• %s: ", p.Role.Label())
+		switch {
+		case p.AutoApproved:
+			line += fmt.Sprintf("granted without an approver while seats are left in the budget; past it, %d approval(s) by %s", p.Required, who)
+		case p.Required == 1:
+			line += "1 approval by " + who
+		default:
+			line += fmt.Sprintf("%d approvals by different people among %s", p.Required, who)
+		}
+		lines = append(lines, line)
+	}
+	lines = append(lines,
+		"• Removing your own access: no approval needed",
+		"• Removing someone else's access: 1 approval by the approvers",
+		"Nobody approves a request they made or one about themselves.")
+	return strings.Join(lines, "\n")
 }
 
 func (h *Handler) privileged(ctx context.Context, user string) bool {

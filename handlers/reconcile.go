@@ -303,7 +303,7 @@ func auditReport(rec *access.Reconciliation) (string, []slack.Block) {
 		}[k]
 		b := button(ActionAuditBulkID(k), fmt.Sprintf(label, c[k]), bulkValue(rec.ID, k), "")
 		b.Confirm = slack.NewConfirmationBlockObject(plain("Create the requests?", 100),
-			plain(fmt.Sprintf(label, c[k])+": removals go through normal approval; drift fixes become tasks.", 300),
+			plain(fmt.Sprintf(label, c[k])+": removals go to the approvers as one request; drift fixes that lower a role become tasks, those that raise one go to the approvers.", 300),
 			plain("Create them", 30), plain("Back", 30))
 		bulk = append(bulk, b)
 	}
@@ -414,10 +414,25 @@ func (h *Handler) actOnFinding(ctx context.Context, actor, id string, i int, act
 
 // bulk acts on every finding of kind in audit id and says what it did.
 func (h *Handler) bulk(ctx context.Context, actor, id string, kind access.FindingKind) string {
-	act := access.ActRemove
-	if kind == access.FindingRoleDrift {
-		act = access.ActFixDrift
+	if kind != access.FindingRoleDrift {
+		// Removals go as one request group: one card, one decision.
+		res, err := h.svc.RemoveAll(ctx, actor, id, kind)
+		if err != nil {
+			return message(err)
+		}
+		r := res.Request
+		h.background(func(ctx context.Context) { h.sendGroupList(ctx, r) })
+		out := fmt.Sprintf("Created %s: %s. %s", r.ID, plainSummary(r), outcome(r))
+		if n := len(res.Skipped); n > 0 {
+			open := make([]string, 0, n)
+			for _, rid := range res.Skipped {
+				open = append(open, rid)
+			}
+			out += fmt.Sprintf(" %d already had a removal open (%s).", n, strings.Join(open, ", "))
+		}
+		return truncate(out, 2900)
 	}
+	act := access.ActFixDrift
 	rec, _, err := h.svc.Finding(ctx, id, 0)
 	if err != nil {
 		return message(err)

@@ -71,6 +71,11 @@ func refusalText(ref *access.Refusal) string {
 		return "That is for UXPin access approvers and admins."
 	case access.ReasonSystemOnly:
 		return "Only the bot itself does that."
+	case access.ReasonAlreadyApproved:
+		if r != nil {
+			return fmt.Sprintf("You already approved %s. It needs %d approvals from different approvers; %d so far.", id, r.Required(), len(r.Approvals))
+		}
+		return "You already approved this request; another approver must too."
 	case access.ReasonApproversUnknown:
 		return "I can't check the approver groups with Slack right now, so approvals are paused. Please try again in a few minutes."
 	case access.ReasonNotHolder:
@@ -147,6 +152,10 @@ func describe(r *access.Request) string {
 // policy that approved it automatically.
 func approver(r *access.Request) string {
 	switch {
+	case r.ByPolicy == access.PolicyAutoRole:
+		return fmt.Sprintf("policy (%s is granted without an approver)", r.Role.Label())
+	case r.ByPolicy == access.PolicySelfRemove:
+		return "policy (removing your own access needs no approval)"
 	case r.Origin == access.OriginLeaver:
 		return "the leaver policy"
 	case r.Origin == access.OriginExpiry && r.DecidedBy != "":

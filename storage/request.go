@@ -82,6 +82,8 @@ func (db *DB) UpdateRequest(ctx context.Context, id string, fn func(tx access.Tx
 		r := *old
 		r.Approvers = slices.Clone(old.Approvers)
 		r.PreviousAssignees = slices.Clone(old.PreviousAssignees)
+		r.Approvals = slices.Clone(old.Approvals)
+		r.Rows = slices.Clone(old.Rows)
 		fx, err := fn(boltTx{tx}, &r)
 		if err != nil {
 			return err
@@ -153,11 +155,14 @@ func (db *DB) save(tx *bolt.Tx, seq uint64, old, r *access.Request, fx access.Ef
 			return fmt.Errorf("outbox: %w", err)
 		}
 	}
-	if fx.Revoke != "" || fx.Grant != nil {
+	if fx.Revoke != "" || len(fx.Revokes) > 0 || fx.Grant != nil {
 		tx.OnCommit(func() { db.ledgerGen.Add(1) })
 	}
-	if fx.Revoke != "" {
-		if err := revoke(tx, fx.Revoke); err != nil {
+	for _, u := range append([]string{fx.Revoke}, fx.Revokes...) {
+		if u == "" {
+			continue
+		}
+		if err := revoke(tx, u); err != nil {
 			return fmt.Errorf("ledger: %w", err)
 		}
 	}
@@ -182,17 +187,35 @@ func (db *DB) save(tx *bolt.Tx, seq uint64, old, r *access.Request, fx access.Ef
 	return nil
 }
 
-// indexKeys lists, per index bucket, the keys under which r is indexed.
-func indexKeys(seq uint64, r *access.Request) map[string][]byte {
-	keys := map[string][]byte{string(bucketByRequester): key(seq, r.Requester)}
+// indexKeys lists the index entries of r, as bucket name NUL key. A request
+// group is open for each person whose row is not done yet, and is a task of
+// each admin with rows.
+func indexKeys(seq uint64, r *access.Request) map[string]bool {
+	keys := map[string]bool{}
+	add := func(bucket []byte, k []byte) { keys[string(bucket)+"\x00"+string(k)] = true }
+	add(bucketByRequester, key(seq, r.Requester))
 	if r.State == access.StatePending {
-		keys[string(bucketPending)] = u64(seq)
+		add(bucketPending, u64(seq))
 	}
 	if r.State.Open() {
-		keys[string(bucketOpenTarget)] = key(seq, r.Target, string(r.Action))
+		if r.IsGroup() {
+			for _, row := range r.Rows {
+				if row.DoneAt.IsZero() {
+					add(bucketOpenTarget, key(seq, row.Target, string(r.Action)))
+				}
+			}
+		} else {
+			add(bucketOpenTarget, key(seq, r.Target, string(r.Action)))
+		}
 	}
-	if r.State == access.StateApproved && r.Assignee != "" {
-		keys[string(bucketTasks)] = key(seq, r.Assignee)
+	if r.State == access.StateApproved {
+		if r.IsGroup() {
+			for _, a := range r.RowAssignees() {
+				add(bucketTasks, key(seq, a))
+			}
+		} else if r.Assignee != "" {
+			add(bucketTasks, key(seq, r.Assignee))
+		}
 	}
 	return keys
 }
@@ -200,24 +223,26 @@ func indexKeys(seq uint64, r *access.Request) map[string][]byte {
 // reindex moves request seq's index entries and state counters from old
 // (nil for a new request) to r.
 func reindex(tx *bolt.Tx, seq uint64, old, r *access.Request) error {
-	var was map[string][]byte
+	var was map[string]bool
 	if old != nil {
 		was = indexKeys(seq, old)
 	}
 	is := indexKeys(seq, r)
-	for name, k := range was {
-		if bytes.Equal(is[name], k) {
+	for e := range was {
+		if is[e] {
 			continue
 		}
-		if err := tx.Bucket([]byte(name)).Delete(k); err != nil {
+		name, k, _ := strings.Cut(e, "\x00")
+		if err := tx.Bucket([]byte(name)).Delete([]byte(k)); err != nil {
 			return err
 		}
 	}
-	for name, k := range is {
-		if bytes.Equal(was[name], k) {
+	for e := range is {
+		if was[e] {
 			continue
 		}
-		if err := tx.Bucket([]byte(name)).Put(k, nil); err != nil {
+		name, k, _ := strings.Cut(e, "\x00")
+		if err := tx.Bucket([]byte(name)).Put([]byte(k), nil); err != nil {
 			return err
 		}
 	}

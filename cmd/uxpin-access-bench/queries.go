@@ -223,7 +223,7 @@ func benchQueries(ctx context.Context, cfg benchConfig, rep *Report, n int, runs
 			return err
 		}},
 		{"App Home (HomeBlocks)", func() error {
-			_, err := st.Handler.HomeBlocks(ctx, viewer)
+			_, err := st.Handlers.HomeBlocks(ctx, viewer)
 			return err
 		}},
 	}

@@ -15,15 +15,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/slack-go/slack"
-
 	"github.com/uxpin-access-bot/uxpin-access-bot/access"
-	"github.com/uxpin-access-bot/uxpin-access-bot/bot"
 	"github.com/uxpin-access-bot/uxpin-access-bot/delivery"
-	"github.com/uxpin-access-bot/uxpin-access-bot/handlers"
 	"github.com/uxpin-access-bot/uxpin-access-bot/internal/fakeslack"
 	"github.com/uxpin-access-bot/uxpin-access-bot/ops"
-	"github.com/uxpin-access-bot/uxpin-access-bot/storage"
+	wiring "github.com/uxpin-access-bot/uxpin-access-bot/stack"
 )
 
 // Made-up tokens: the fake Slack accepts exactly these.
@@ -33,9 +29,6 @@ const (
 	auditChannel  = "C0BENCHAUDIT"
 	emailDomain   = "bench.example.com"
 )
-
-// drainTimeout bounds how long a stopping bot waits for in-flight work.
-const drainTimeout = 10 * time.Second
 
 // newFake starts a fake Slack for the bench. Its ack and trigger deadlines
 // are longer than Slack's 3 s so that an overloaded run reports slow acks in
@@ -73,85 +66,56 @@ type stackConfig struct {
 	Log       *slog.Logger
 }
 
-// stack is the whole bot wired as cmd/uxpin-access-bot's Main.Open wires it
-// (keep the two in step), minus the operations listener and the daily leaver
-// sweep, which would only add noise.
+// stack is the whole bot as the wiring package builds it for production,
+// minus the operations listener and the daily leaver sweep, which would
+// only add noise, plus the bench's watcher and ack recorder.
 type stack struct {
-	fake    *fakeslack.Server
-	watch   *watcher
-	DB      *storage.DB
-	API     *slack.Client
-	Metrics *ops.Metrics
-	Service *access.Service
-	Handler *handlers.Handler
-	Bot     *bot.Bot
-	Worker  *delivery.Worker
-	acks    *ackRecorder
+	*wiring.Stack
+	fake  *fakeslack.Server
+	watch *watcher
+	acks  *ackRecorder
 
 	cancel  context.CancelFunc
-	wg      sync.WaitGroup
 	botDone chan error
 }
 
-// openStack opens the database and builds every part, like Main.Open.
+// openStack opens the database and builds every part with wiring.Open.
 func openStack(f *fakeslack.Server, c stackConfig) (*stack, error) {
-	db, err := storage.Open(c.DBPath, storage.Options{LockTimeout: time.Second})
-	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", c.DBPath, err)
-	}
-	s := &stack{fake: f, DB: db}
-	s.Metrics = ops.NewMetrics(db, nil)
-	base := http.DefaultTransport.(*http.Transport).Clone()
-	base.MaxIdleConnsPerHost = 64 // as the bot's wiring does
-	s.watch = newWatcher(s.Metrics.Transport(base), f)
-	hc := &http.Client{Transport: s.watch, Timeout: 30 * time.Second}
-	s.API = slack.New(benchBotToken, slack.OptionAppLevelToken(benchAppToken), slack.OptionAPIURL(f.APIURL()), slack.OptionHTTPClient(hc))
-	dir := bot.NewDirectory(s.API, c.Approvers, nil, bot.DirectoryOptions{})
-	s.Service = access.NewService(db, dir, access.Config{
+	s := &stack{fake: f}
+	ws, err := wiring.Open(wiring.Config{
+		AppToken:         benchAppToken,
+		BotToken:         benchBotToken,
+		ApproverUsers:    c.Approvers,
 		Admins:           c.Admins,
 		AuditChannel:     auditChannel,
+		DBPath:           c.DBPath,
 		ReminderInterval: 24 * time.Hour,
 		EscalateAfter:    48 * time.Hour,
-	}, nil)
-	s.Handler = handlers.New(s.Service, s.API, dir, c.Log, handlers.Options{
-		ResponseHosts: handlers.ResponseHostsFor(f.APIURL()),
-		Homes:         db,
-		AuditAPI:      s.API,
-		Workspace:     dir,
-		Drafts:        db,
+	}, f.APIURL(), wiring.Options{
+		Log:           c.Log,
+		Delivery:      c.Delivery,
+		NoLeaverSweep: true,
+		WrapTransport: func(rt http.RoundTripper) http.RoundTripper {
+			s.watch = newWatcher(rt, f)
+			return s.watch
+		},
 	})
-	s.Bot = bot.New(s.API, s.Handler, c.Log)
-	s.acks = &ackRecorder{Metrics: s.Metrics}
-	s.Bot.Observe(s.acks)
-	opts := c.Delivery
-	opts.Home = s.Handler
-	opts.Observer = s.Metrics
-	s.Worker = delivery.New(db, s.API, s.Handler.Render, c.Log, opts)
+	if err != nil {
+		return nil, err
+	}
+	s.Stack = ws
+	s.acks = &ackRecorder{Metrics: ws.Metrics}
+	ws.Bot.Observe(s.acks)
 	return s, nil
 }
 
-// start checks the token, then runs the outbox worker, the scheduler and
-// Socket Mode, like Main.Run. It returns at once; Connected tells when the
-// bot is up.
+// start runs the stack (token check, outbox worker, scheduler, Socket Mode)
+// in the background. It returns at once; waitReady tells when the bot is up.
 func (s *stack) start() error {
-	actx, cancelAuth := context.WithTimeout(context.Background(), 15*time.Second)
-	_, err := s.API.AuthTestContext(actx)
-	cancelAuth()
-	if err != nil {
-		return fmt.Errorf("auth.test: %w", err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.botDone = make(chan error, 1)
-	wctx, stopWorker := context.WithCancel(context.Background())
-	s.wg.Go(func() { _ = s.Worker.Run(wctx) })
-	s.wg.Go(func() { s.Service.RunScheduler(wctx, time.Second, func(error) {}) })
-	go func() {
-		err := s.Bot.Run(ctx, drainTimeout)
-		s.Handler.Wait()
-		stopWorker()
-		s.botDone <- err
-	}()
+	go func() { s.botDone <- s.Run(ctx) }()
 	return nil
 }
 
@@ -170,12 +134,11 @@ func (s *stack) stop() error {
 		s.cancel()
 		select {
 		case err = <-s.botDone:
-		case <-time.After(2 * drainTimeout):
+		case <-time.After(2 * wiring.DrainTimeout):
 			err = errors.New("the bot did not stop")
 		}
-		s.wg.Wait()
 	}
-	if cerr := s.DB.Close(); err == nil {
+	if cerr := s.Close(); err == nil {
 		err = cerr
 	}
 	return err

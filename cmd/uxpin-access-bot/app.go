@@ -6,31 +6,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/slack-go/slack"
-
-	"github.com/uxpin-access-bot/uxpin-access-bot/access"
 	"github.com/uxpin-access-bot/uxpin-access-bot/bot"
 	"github.com/uxpin-access-bot/uxpin-access-bot/delivery"
-	"github.com/uxpin-access-bot/uxpin-access-bot/handlers"
-	"github.com/uxpin-access-bot/uxpin-access-bot/ops"
-	"github.com/uxpin-access-bot/uxpin-access-bot/storage"
+	"github.com/uxpin-access-bot/uxpin-access-bot/stack"
 )
 
-// defaultLeaverWindow gathers the user_change events of a mass deactivation
-// into one leaver check, so the breaker sees them together.
-const defaultLeaverWindow = 30 * time.Second
-
-// drainTimeout bounds how long shutdown waits for in-flight work.
-const drainTimeout = 10 * time.Second
-
-// Main is the whole program, wired in one place.
+// Main is the whole program: the configuration read from the environment,
+// and the stack the wiring package builds from it.
 type Main struct {
 	Config *Config
 	Log    *slog.Logger
@@ -39,22 +24,15 @@ type Main struct {
 	// SchedulerTick is how often due reminders, escalations and expiries
 	// are looked for; zero means a second.
 	SchedulerTick time.Duration
+	// LeaverWindow gathers leavers reported by events into one check;
+	// zero means stack.DefaultLeaverWindow.
+	LeaverWindow time.Duration
 	// Now is the clock; nil means time.Now. Tests move it forward.
 	Now func() time.Time
-	// LeaverWindow gathers leavers reported by events into one check;
-	// zero means defaultLeaverWindow.
-	LeaverWindow time.Duration
 
-	httpAddr atomic.Value // string: where the ops listener is bound
-
-	DB       *storage.DB
-	API      *slack.Client
-	Metrics  *ops.Metrics
-	Ops      *ops.Server
-	Service  *access.Service
-	Bot      *bot.Bot
-	Worker   *delivery.Worker
-	Handlers *handlers.Handler
+	// Stack is set by Open: the database, the Slack client, the service,
+	// the handlers, the bot and the worker.
+	*stack.Stack
 }
 
 // newLogger builds the slog logger the configuration asks for.
@@ -66,153 +44,71 @@ func newLogger(c *Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
+// StackConfig maps the environment's configuration onto the wiring's.
+func (c *Config) StackConfig() stack.Config {
+	return stack.Config{
+		AppToken:            c.AppToken,
+		BotToken:            c.BotToken,
+		ApproverUsers:       c.ApproverUsers(),
+		ApproverGroups:      c.ApproverGroups(),
+		Admins:              c.Admins,
+		AuditChannel:        c.AuditChannel,
+		DBPath:              c.DBPath,
+		HTTPAddr:            c.HTTPAddr,
+		ReminderInterval:    c.ReminderInterval,
+		EscalateAfter:       c.EscalateAfter,
+		AllowedEmailDomains: c.AllowedEmailDomains,
+		AdminToken:          c.AdminToken,
+		SeatsEditor:         c.SeatsEditor,
+		SeatsAdmin:          c.SeatsAdmin,
+		MaxAccessDays:       c.MaxAccessDays,
+		LeaverAutoMax:       c.LeaverAutoMax,
+		ApprovalsRequired:   c.Required(),
+		RoleApprovers:       c.RoleApprovers(),
+		AutoApproveRoles:    c.AutoRoles(),
+		ReviewEvery:         c.ReviewEvery,
+		ReviewDays:          c.ReviewDays,
+	}
+}
+
 // Open opens the database and builds every part, without connecting to Slack.
 func (m *Main) Open() error {
-	c := m.Config
-	if m.LeaverWindow <= 0 {
-		m.LeaverWindow = defaultLeaverWindow
-	}
-	db, err := storage.Open(c.DBPath, storage.Options{LockTimeout: time.Second, Now: m.Now})
-	if err != nil {
-		return fmt.Errorf("open database %s: %w", c.DBPath, err)
-	}
-	m.DB = db
-	m.Metrics = ops.NewMetrics(db, m.Now)
-	// Many lanes talk to Slack at once; keep their connections alive.
-	base := http.DefaultTransport.(*http.Transport).Clone()
-	base.MaxIdleConnsPerHost = 64
-	hc := &http.Client{Transport: m.Metrics.Transport(base), Timeout: 30 * time.Second}
-	m.API = slack.New(c.BotToken, slack.OptionAppLevelToken(c.AppToken), slack.OptionAPIURL(c.APIURL), slack.OptionHTTPClient(hc))
-	dir := bot.NewDirectory(m.API, c.ApproverUsers(), c.ApproverGroups(), bot.DirectoryOptions{Now: m.Now})
-	m.Service = access.NewService(db, dir, access.Config{
-		Admins:           c.Admins,
-		AllowedDomains:   c.AllowedEmailDomains,
-		AuditChannel:     c.AuditChannel,
-		ReminderInterval: c.ReminderInterval,
-		EscalateAfter:    c.EscalateAfter,
-		SeatsEditor:      c.SeatsEditor,
-		SeatsAdmin:       c.SeatsAdmin,
-		MaxAccessDays:    c.MaxAccessDays,
-		LeaverAutoMax:    c.LeaverAutoMax,
-		ReviewEvery:      c.ReviewEvery,
-		ReviewDays:       c.ReviewDays,
-	}, m.Now)
-	m.Handlers = handlers.New(m.Service, m.API, dir, m.Log, handlers.Options{
-		ResponseHosts: handlers.ResponseHostsFor(c.APIURL),
-		Homes:         db,
-		AuditAPI:      m.API,
-		Workspace:     dir,
-		Drafts:        db,
-		IMs:           db,
+	s, err := stack.Open(m.Config.StackConfig(), m.Config.APIURL, stack.Options{
+		Log:           m.Log,
+		Now:           m.Now,
+		Delivery:      m.Delivery,
+		SchedulerTick: m.SchedulerTick,
 		LeaverWindow:  m.LeaverWindow,
 	})
-	m.Bot = bot.New(m.API, m.Handlers, m.Log)
-	m.Bot.Observe(m.Metrics)
-	m.Ops = ops.NewServer(db, m.Bot, m.Metrics, c.AdminToken, m.Log)
-	m.Delivery.Home = m.Handlers
-	m.Delivery.Observer = m.Metrics
-	if m.Delivery.Now == nil {
-		m.Delivery.Now = m.Now
+	if err != nil {
+		return err
 	}
-	m.Worker = delivery.New(outboxStore{db}, m.API, m.Handlers.Render, m.Log, m.Delivery)
+	m.Stack = s
 	return nil
 }
 
-// Run starts the operations listener, checks the bot token, then runs Socket
-// Mode, the outbox worker and the scheduler until ctx is cancelled or Slack
-// refuses the tokens.
+// Run runs the stack until ctx is cancelled or Slack refuses the tokens,
+// and names the variable at fault in the error.
 func (m *Main) Run(ctx context.Context) error {
-	var opsWG sync.WaitGroup
-	if addr := m.Config.HTTPAddr; addr != "" {
-		opsCtx, stopOps := context.WithCancel(context.WithoutCancel(ctx))
-		bound := make(chan error, 1)
-		opsWG.Go(func() {
-			started := false
-			err := m.Ops.Serve(opsCtx, addr, func(a net.Addr) {
-				started = true
-				m.httpAddr.Store(a.String())
-				m.Log.Info("ops listener up", "addr", a.String())
-				bound <- nil
-			})
-			switch {
-			case !started:
-				bound <- err
-			case err != nil:
-				m.Log.Error("ops listener stopped", "err", err)
-			}
-		})
-		defer func() { stopOps(); opsWG.Wait() }()
-		if err := <-bound; err != nil {
-			return err
-		}
+	err := m.Stack.Run(ctx)
+	var ae *stack.AuthTestError
+	switch {
+	case errors.As(err, &ae) && ae.Refused != "":
+		return fmt.Errorf("SLACK_BOT_TOKEN: %w: %s", bot.ErrAuth, ae.Refused)
+	case errors.As(err, &ae):
+		return fmt.Errorf("reach Slack at SLACK_API_URL: %s", redactErr(ae.Err))
+	case errors.Is(err, bot.ErrAuth):
+		return fmt.Errorf("SLACK_APP_TOKEN: %w", err)
 	}
-	actx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	who, err := m.API.AuthTestContext(actx)
-	cancel()
-	if err != nil {
-		var se slack.SlackErrorResponse
-		if errors.As(err, &se) {
-			return fmt.Errorf("SLACK_BOT_TOKEN: %w: %s", bot.ErrAuth, se.Err)
-		}
-		return fmt.Errorf("reach Slack at SLACK_API_URL: %s", redactErr(err))
-	}
-	m.Log.Info("starting", "team", who.Team, "bot_user", who.UserID, "db", m.Config.DBPath)
-
-	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = m.Worker.Run(wctx) })
-	tick := m.SchedulerTick
-	if tick <= 0 {
-		tick = time.Second
-	}
-	wg.Go(func() {
-		m.Service.RunScheduler(wctx, tick, func(err error) { m.Log.Error("scheduler: timer failed; will retry", "err", err) })
-	})
-	wg.Go(func() { m.Handlers.RunLeaverSweep(wctx, time.Minute, 24*time.Hour) })
-	wg.Go(func() { m.Handlers.RunReviews(wctx, tick) })
-
-	err = m.Bot.Run(ctx, drainTimeout)
-	m.Handlers.Wait() // a seat audit in progress finishes and sends its report
-	if errors.Is(err, bot.ErrAuth) {
-		err = fmt.Errorf("SLACK_APP_TOKEN: %w", err)
-	}
-
-	// Stop the worker, then give it one last pass over what the final
-	// handlers queued; whatever is left is delivered on the next start.
-	stopWorker()
-	wg.Wait()
-	flush, cancelFlush := context.WithTimeout(context.Background(), 3*time.Second)
-	m.Worker.Drain(flush)
-	cancelFlush()
 	return err
-}
-
-// outboxStore is the database as the delivery worker sees it. Access-review
-// notices carry a review's ID ("V-3") where other notices carry a request's:
-// they have no request, so the worker gets a stand-in that names the review,
-// and the renderer reads the review itself.
-type outboxStore struct{ *storage.DB }
-
-// Request returns request id, or a stand-in for a review's notices.
-func (s outboxStore) Request(ctx context.Context, id string) (*access.Request, error) {
-	if access.IsReviewID(id) {
-		return &access.Request{ID: id}, nil
-	}
-	return s.DB.Request(ctx, id)
-}
-
-// HTTPAddr returns the address the operations listener is bound to, or "".
-func (m *Main) HTTPAddr() string {
-	s, _ := m.httpAddr.Load().(string)
-	return s
 }
 
 // Close releases the database.
 func (m *Main) Close() error {
-	if m.DB != nil {
-		return m.DB.Close()
+	if m.Stack == nil {
+		return nil
 	}
-	return nil
+	return m.Stack.Close()
 }
 
 // redactErr keeps errors one line and free of tokens.

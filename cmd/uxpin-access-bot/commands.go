@@ -21,6 +21,7 @@ var subcommands = map[string]func(args []string, lookup func(string) (string, bo
 	"export":      runExport,
 	"backup":      runBackup,
 	"healthcheck": runHealthcheck,
+	"playground":  runPlayground,
 }
 
 func dbPathFrom(lookup func(string) (string, bool)) string {

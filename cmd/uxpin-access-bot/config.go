@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
+
+	"github.com/uxpin-access-bot/uxpin-access-bot/access"
 )
 
 // Config is the bot's configuration, read from the environment (SPEC §3).
@@ -48,6 +50,12 @@ type Config struct {
 
 	MaxAccessDays int `envconfig:"UXPIN_MAX_ACCESS_DAYS" default:"365" desc:"Latest end date a request may ask for, in days from today (1-3650)."`
 	LeaverAutoMax int `envconfig:"UXPIN_LEAVER_AUTO_MAX" default:"5" desc:"Most leavers one check removes without asking the approvers; more at once and nothing is removed until an approver acts (0 always asks)."`
+
+	ApprovalsRequired map[string]int `envconfig:"UXPIN_APPROVALS_REQUIRED" desc:"Distinct approvals a grant or change to a role needs, as Role:N pairs (Admin:2,Editor:1); a role not listed needs one."`
+	ApproversViewer   []string       `envconfig:"UXPIN_APPROVERS_VIEWER" desc:"Who may approve Viewer grants and changes (IDs as in UXPIN_APPROVERS); unset means UXPIN_APPROVERS."`
+	ApproversEditor   []string       `envconfig:"UXPIN_APPROVERS_EDITOR" desc:"Who may approve Editor grants and changes (IDs as in UXPIN_APPROVERS); unset means UXPIN_APPROVERS."`
+	ApproversAdmin    []string       `envconfig:"UXPIN_APPROVERS_ADMIN" desc:"Who may approve Admin grants and changes (IDs as in UXPIN_APPROVERS); unset means UXPIN_APPROVERS."`
+	AutoApproveRoles  []string       `envconfig:"UXPIN_AUTO_APPROVE_ROLES" desc:"Comma-separated roles granted without an approver (e.g. Viewer), still inside the allowed domains and the seat budget; unset means none."`
 
 	ReviewEvery time.Duration `envconfig:"UXPIN_REVIEW_EVERY" desc:"Go duration between access reviews of every seat, e.g. 2160h (90 days); at least UXPIN_REVIEW_DAYS. Unset: reviews run only on demand (/uxpin-access review)."`
 	ReviewDays  int           `envconfig:"UXPIN_REVIEW_DAYS" default:"14" desc:"Days an access review stays open (1-90)."`
@@ -153,6 +161,18 @@ func (c *Config) parse(lookup func(string) (string, bool)) error {
 				return configErrorf(name, "is required but lists nothing")
 			}
 			fv.Set(reflect.ValueOf(items))
+		case f.Type.Kind() == reflect.Map && f.Type.Key().Kind() == reflect.String && f.Type.Elem().Kind() == reflect.Int:
+			// Key:N pairs, as envconfig reads maps.
+			m := map[string]int{}
+			for _, item := range splitList(raw) {
+				k, nv, ok := strings.Cut(item, ":")
+				n, err := strconv.Atoi(strings.TrimSpace(nv))
+				if !ok || err != nil || strings.TrimSpace(k) == "" {
+					return configErrorf(name, "must be Key:N pairs separated by commas (Admin:2,Editor:1); got %s", quote(item, secret))
+				}
+				m[strings.TrimSpace(k)] = n
+			}
+			fv.Set(reflect.ValueOf(m))
 		default:
 			// A programming error in the Config struct, caught by the tests.
 			return configErrorf(name, "has unsupported type %s", f.Type)
@@ -217,6 +237,9 @@ func (c *Config) validate() error {
 	}
 	if c.EscalateAfter <= 0 {
 		return configErrorf("UXPIN_ESCALATE_AFTER", "must be a positive duration; got %s", c.EscalateAfter)
+	}
+	if err := c.validatePolicies(); err != nil {
+		return err
 	}
 	if c.MaxAccessDays < 1 || c.MaxAccessDays > 3650 {
 		return configErrorf("UXPIN_MAX_ACCESS_DAYS", "must be a number of days from 1 to 3650; got %d", c.MaxAccessDays)
@@ -360,6 +383,125 @@ func dedupe(items []string) []string {
 	}
 	if len(out) == 0 {
 		return nil
+	}
+	return out
+}
+
+// roleVars names each role's approver variable.
+var roleVars = []struct {
+	role access.Role
+	name string
+}{{access.RoleViewer, "UXPIN_APPROVERS_VIEWER"}, {access.RoleEditor, "UXPIN_APPROVERS_EDITOR"}, {access.RoleAdmin, "UXPIN_APPROVERS_ADMIN"}}
+
+// roleApprovers returns the configured IDs of role's own approvers, or nil.
+func (c *Config) roleApprovers(role access.Role) []string {
+	switch role {
+	case access.RoleViewer:
+		return c.ApproversViewer
+	case access.RoleEditor:
+		return c.ApproversEditor
+	case access.RoleAdmin:
+		return c.ApproversAdmin
+	}
+	return nil
+}
+
+// parseRole reads a role name as a person would write it.
+func parseRole(s string) (access.Role, bool) {
+	r := access.Role(strings.ToLower(strings.TrimSpace(s)))
+	return r, r.Valid()
+}
+
+// validatePolicies checks the approval policy variables (SPEC §10).
+func (c *Config) validatePolicies() error {
+	for _, rv := range roleVars {
+		ids := dedupe(c.roleApprovers(rv.role))
+		for _, id := range ids {
+			if !userIDRe.MatchString(id) && !groupIDRe.MatchString(id) {
+				return configErrorf(rv.name, "must list Slack user IDs (U.../W...) or user-group IDs (S...), not names; %s is neither", quote(id, false))
+			}
+		}
+		switch rv.role {
+		case access.RoleViewer:
+			c.ApproversViewer = ids
+		case access.RoleEditor:
+			c.ApproversEditor = ids
+		case access.RoleAdmin:
+			c.ApproversAdmin = ids
+		}
+	}
+	for k, n := range c.ApprovalsRequired {
+		role, ok := parseRole(k)
+		if !ok {
+			return configErrorf("UXPIN_APPROVALS_REQUIRED", "must be Role:N pairs with Viewer, Editor or Admin (Admin:2,Editor:1); %s is not a role", quote(k, false))
+		}
+		if n < 1 || n > 10 {
+			return configErrorf("UXPIN_APPROVALS_REQUIRED", "must ask for 1 to 10 approvals per role; %s:%d is not", role.Label(), n)
+		}
+		ids := c.roleApprovers(role)
+		name := "UXPIN_APPROVERS_" + strings.ToUpper(string(role))
+		if ids == nil {
+			ids, name = c.Approvers, "UXPIN_APPROVERS"
+		}
+		groups := false
+		for _, id := range ids {
+			groups = groups || groupIDRe.MatchString(id)
+		}
+		if !groups && n > len(ids) {
+			return configErrorf("UXPIN_APPROVALS_REQUIRED", "%s:%d needs %d different approvers but %s names %d", role.Label(), n, n, name, len(ids))
+		}
+	}
+	for i, s := range c.AutoApproveRoles {
+		role, ok := parseRole(s)
+		if !ok {
+			return configErrorf("UXPIN_AUTO_APPROVE_ROLES", "must list roles (Viewer, Editor, Admin); %s is not one", quote(s, false))
+		}
+		c.AutoApproveRoles[i] = role.Label()
+	}
+	c.AutoApproveRoles = dedupe(c.AutoApproveRoles)
+	return nil
+}
+
+// Required returns UXPIN_APPROVALS_REQUIRED by role.
+func (c *Config) Required() map[access.Role]int {
+	out := map[access.Role]int{}
+	for k, n := range c.ApprovalsRequired {
+		if role, ok := parseRole(k); ok {
+			out[role] = n
+		}
+	}
+	return out
+}
+
+// AutoRoles returns UXPIN_AUTO_APPROVE_ROLES as roles.
+func (c *Config) AutoRoles() []access.Role {
+	var out []access.Role
+	for _, s := range c.AutoApproveRoles {
+		if role, ok := parseRole(s); ok {
+			out = append(out, role)
+		}
+	}
+	return out
+}
+
+// RoleApprovers returns, for each role with its own approvers, their user
+// IDs and user-group IDs.
+func (c *Config) RoleApprovers() map[access.Role][2][]string {
+	out := map[access.Role][2][]string{}
+	for _, rv := range roleVars {
+		ids := c.roleApprovers(rv.role)
+		if ids == nil {
+			continue
+		}
+		var users, groups []string
+		for _, id := range ids {
+			if groupIDRe.MatchString(id) {
+				groups = append(groups, id)
+			} else {
+				users = append(users, id)
+			}
+		}
+		out[rv.role] = [2][]string{users, groups}
 	}
 	return out
 }

@@ -34,6 +34,7 @@ var specVars = []string{
 	"UXPIN_REMINDER_INTERVAL", "UXPIN_ESCALATE_AFTER",
 	"UXPIN_ALLOWED_EMAIL_DOMAINS", "UXPIN_LOG_FORMAT", "UXPIN_LOG_LEVEL",
 	"UXPIN_ADMIN_TOKEN", "UXPIN_SEATS_EDITOR", "UXPIN_SEATS_ADMIN", "UXPIN_MAX_ACCESS_DAYS", "UXPIN_LEAVER_AUTO_MAX",
+	"UXPIN_APPROVALS_REQUIRED", "UXPIN_APPROVERS_VIEWER", "UXPIN_APPROVERS_EDITOR", "UXPIN_APPROVERS_ADMIN", "UXPIN_AUTO_APPROVE_ROLES",
 	"UXPIN_REVIEW_EVERY", "UXPIN_REVIEW_DAYS",
 }
 
@@ -138,6 +139,13 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"email address", map[string]string{"UXPIN_ALLOWED_EMAIL_DOMAINS": "bob@example.com"}, "UXPIN_ALLOWED_EMAIL_DOMAINS", ""},
 		{"seats negative", map[string]string{"UXPIN_SEATS_EDITOR": "-1"}, "UXPIN_SEATS_EDITOR", ""},
 		{"seats not a number", map[string]string{"UXPIN_SEATS_ADMIN": "ten"}, "UXPIN_SEATS_ADMIN", ""},
+		{"max access days zero", map[string]string{"UXPIN_MAX_ACCESS_DAYS": "0"}, "UXPIN_MAX_ACCESS_DAYS", ""},
+		{"leaver auto max negative", map[string]string{"UXPIN_LEAVER_AUTO_MAX": "-1"}, "UXPIN_LEAVER_AUTO_MAX", ""},
+		{"approvals unknown role", map[string]string{"UXPIN_APPROVALS_REQUIRED": "Owner:2"}, "UXPIN_APPROVALS_REQUIRED", `"Owner"`},
+		{"approvals not a number", map[string]string{"UXPIN_APPROVALS_REQUIRED": "Admin:two"}, "UXPIN_APPROVALS_REQUIRED", ""},
+		{"approvals more than approvers", map[string]string{"UXPIN_APPROVALS_REQUIRED": "Admin:2"}, "UXPIN_APPROVALS_REQUIRED", "names 1"},
+		{"role approvers by name", map[string]string{"UXPIN_APPROVERS_ADMIN": "security-team"}, "UXPIN_APPROVERS_ADMIN", `"security-team"`},
+		{"auto approve unknown role", map[string]string{"UXPIN_AUTO_APPROVE_ROLES": "Guest"}, "UXPIN_AUTO_APPROVE_ROLES", `"Guest"`},
 		{"admin token short", map[string]string{"UXPIN_ADMIN_TOKEN": "SECRET-short"}, "UXPIN_ADMIN_TOKEN", "16"},
 		{"admin token space", map[string]string{"UXPIN_ADMIN_TOKEN": "SECRET with spaces inside"}, "UXPIN_ADMIN_TOKEN", ""},
 		{"admin token placeholder", map[string]string{"UXPIN_ADMIN_TOKEN": "replace-me-with-a-long-random-string"}, "UXPIN_ADMIN_TOKEN", "placeholder"},

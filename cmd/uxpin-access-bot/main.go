@@ -30,6 +30,8 @@ func run(args []string, lookup func(string) (string, bool), stdout, stderr io.Wr
 			fmt.Fprintln(stdout, "uxpin-access-bot: govern UXPin access from Slack.")
 			fmt.Fprintln(stdout)
 			fmt.Fprintln(stdout, "Usage:")
+			fmt.Fprintln(stdout, "  uxpin-access-bot playground [--addr 127.0.0.1:8090] [--db data/playground.db] [--reset]")
+			fmt.Fprintln(stdout, "                                       try the bot in a browser against a simulated Slack; no tokens needed")
 			fmt.Fprintln(stdout, "  uxpin-access-bot [--env-file FILE]   run the bot; FILE is in config.example.env format and the environment wins")
 			fmt.Fprintln(stdout, "  uxpin-access-bot export --format csv|jsonl [--since DATE] [--until DATE] [--out FILE] [--db FILE]")
 			fmt.Fprintln(stdout, "  uxpin-access-bot backup --out FILE [--db FILE]   copy a stopped bot's database")

@@ -142,17 +142,19 @@ func TestSeatAudit(t *testing.T) {
 		if _, err := h.fake.ClickStale(h.ctx(), uCarol, report, handlers.ActionAuditBulkID(kind)); err != nil {
 			t.Fatalf("bulk %s: %v", kind, err)
 		}
-		if got := h.ephemeral(uCarol, n+1); !strings.Contains(got, "Created") {
-			t.Errorf("bulk %s reply = %q", kind, got)
+		got := h.ephemeral(uCarol, n+1)
+		if want := map[bool]string{true: "no such seats left", false: "Created"}[kind == access.FindingUnknown]; !strings.Contains(got, want) {
+			t.Errorf("bulk %s reply = %q; want %q", kind, got, want)
 		}
 	}
 	// gone@ (leaver) → pending removal through normal approval; gina was
-	// adopted, so the unknown-seat bulk skips her; zed → removal; bob's
-	// drift → an approved change task back to Editor.
+	// recorded, so the unknown-seat bulk leaves her out (and, with nobody
+	// left, says so); zed → removal; bob's drift lowers his UXPin role →
+	// an approved change task back to Editor.
 	h.dmWith(uDave, "UXPin access request", "gone@example.com", "Approve")
 	h.dmWith(uDave, "UXPin access request", "zed@elsewhere.test", "Approve")
 	h.dmWith(uErin, "UXPin task", "bob@example.com", "from Admin to *Editor*")
-	h.dmWith(uDave, "UXPin access request", "zed@elsewhere.test", "not a Slack user")
+	h.dmWith(uDave, "UXPin access request", "zed@elsewhere.test", "not Slack users")
 
 	// Roster says when the ledger was last reconciled; the audit log keeps it.
 	if got := h.slashReply(uCarol, "roster"); !containsAll(got, "Last reconciled with UXPin", "A-1") {

@@ -86,6 +86,7 @@ func (s *Server) SlashCommandIn(ctx context.Context, userID, channelID, text str
 		return ack, err
 	}
 	s.processSlashAck(userID, channelID, ack.Payload)
+	s.changed()
 	return ack, nil
 }
 
@@ -99,7 +100,7 @@ func (s *Server) processSlashAck(userID, channelID string, payload json.RawMessa
 		ResponseType string          `json:"response_type"`
 	}
 	if err := json.Unmarshal(payload, &body); err != nil {
-		s.violation("slash ack: payload is not a JSON object: %v", err)
+		s.violationFor(userID, "slash ack: payload is not a JSON object: %v", err)
 		return
 	}
 	blocks := compactJSON(body.Blocks)
@@ -110,16 +111,16 @@ func (s *Server) processSlashAck(userID, channelID string, payload json.RawMessa
 		return
 	}
 	if body.ResponseType != "" && body.ResponseType != "ephemeral" && body.ResponseType != "in_channel" {
-		s.violation("slash ack: invalid response_type %q", body.ResponseType)
+		s.violationFor(userID, "slash ack: invalid response_type %q", body.ResponseType)
 	}
 	if blocks != nil {
 		if errs, _ := validateBlocks(blocks, surfaceMessage, "/blocks"); len(errs) > 0 {
-			s.violation("slash ack: invalid_blocks: %s", strings.Join(errs, "; "))
+			s.violationFor(userID, "slash ack: invalid_blocks: %s", strings.Join(errs, "; "))
 			return
 		}
 	}
 	if runeLen(body.Text) > MaxMessageText {
-		s.violation("slash ack: text has %d characters (max %d)", runeLen(body.Text), MaxMessageText)
+		s.violationFor(userID, "slash ack: text has %d characters (max %d)", runeLen(body.Text), MaxMessageText)
 		return
 	}
 	s.mu.Lock()
@@ -131,7 +132,7 @@ func (s *Server) processSlashAck(userID, channelID string, payload json.RawMessa
 		return
 	}
 	s.ephemerals[userID] = append(s.ephemerals[userID], Ephemeral{
-		Channel: channelID, User: userID, Text: body.Text, Blocks: blocks, FromAck: true,
+		Channel: channelID, User: userID, Text: body.Text, Blocks: blocks, FromAck: true, TS: s.nextTSLocked(),
 	})
 }
 
@@ -150,7 +151,22 @@ func (s *Server) checkTopLocked(rec *viewRec) error {
 
 // pickElement finds the single element with actionID in blocks.
 func pickElement(blocks json.RawMessage, actionID, where string) (foundElement, error) {
+	return pickButton(blocks, actionID, "", where)
+}
+
+// pickButton is pickElement among buttons with value too, when value is
+// set: several blocks may each hold a button with the same action_id.
+func pickButton(blocks json.RawMessage, actionID, value, where string) (foundElement, error) {
 	els := findElements(blocks, actionID)
+	if value != "" {
+		var same []foundElement
+		for _, fe := range els {
+			if v, _ := strField(fe.elem, "value"); v == value {
+				same = append(same, fe)
+			}
+		}
+		els = same
+	}
 	switch len(els) {
 	case 0:
 		return foundElement{}, fmt.Errorf("fakeslack: no element with action_id %q in %s", actionID, where)
@@ -296,7 +312,18 @@ func (s *Server) messageAction(ctx context.Context, userID string, m Message, ac
 	return s.messageActionFrom(ctx, userID, m, actionID, value, valueGiven, false)
 }
 
+// ClickButton clicks the button with actionID and value in message m, for
+// messages where buttons in several blocks share one action_id (a
+// checklist's Mark done per row), as Slack allows.
+func (s *Server) ClickButton(ctx context.Context, userID string, m Message, actionID, value string) (Ack, error) {
+	return s.messageActionPick(ctx, userID, m, actionID, value, "", false, false)
+}
+
 func (s *Server) messageActionFrom(ctx context.Context, userID string, m Message, actionID, value string, valueGiven, stale bool) (Ack, error) {
+	return s.messageActionPick(ctx, userID, m, actionID, "", value, valueGiven, stale)
+}
+
+func (s *Server) messageActionPick(ctx context.Context, userID string, m Message, actionID, pick, value string, valueGiven, stale bool) (Ack, error) {
 	s.mu.Lock()
 	u, err := s.userLocked(userID)
 	if err != nil {
@@ -320,7 +347,7 @@ func (s *Server) messageActionFrom(ctx context.Context, userID string, m Message
 	actionTS := s.nextTSLocked()
 	s.mu.Unlock()
 
-	fe, err := pickElement(blocks, actionID, "message "+m.Channel+"/"+m.TS)
+	fe, err := pickButton(blocks, actionID, pick, "message "+m.Channel+"/"+m.TS)
 	if err != nil {
 		return Ack{}, err
 	}
@@ -472,6 +499,7 @@ func (s *Server) Submit(ctx context.Context, userID string, v View, values map[s
 		return ack, err
 	}
 	s.processSubmissionAck(rec, ack.Payload)
+	s.changed()
 	return ack, nil
 }
 
@@ -483,7 +511,7 @@ func (s *Server) processSubmissionAck(rec *viewRec, payload json.RawMessage) {
 	}
 	if len(payload) > 0 {
 		if err := json.Unmarshal(payload, &resp); err != nil {
-			s.violation("view_submission ack: invalid payload: %v", err)
+			s.violationFor(rec.v.User, "view_submission ack: invalid payload: %v", err)
 			return
 		}
 	}
@@ -498,18 +526,18 @@ func (s *Server) processSubmissionAck(rec *viewRec, payload json.RawMessage) {
 		}
 	case "errors":
 		if len(resp.Errors) == 0 {
-			s.violationLocked("view_submission ack: response_action errors without errors")
+			s.violationForLocked(rec.v.User, "view_submission ack: response_action errors without errors")
 		}
 		inputs := inputBlockIDs(rec.v.Blocks)
 		for bid := range resp.Errors {
 			if !inputs[bid] {
-				s.violationLocked("view_submission ack: errors refers to block_id %q which is not an input block of view %s", bid, rec.v.ID)
+				s.violationForLocked(rec.v.User, "view_submission ack: errors refers to block_id %q which is not an input block of view %s", bid, rec.v.ID)
 			}
 		}
 	case "update", "push":
 		fields, errs := parseViewFields(resp.View)
 		if len(errs) > 0 {
-			s.violationLocked("view_submission ack: response_action %s with invalid view: %s", resp.ResponseAction, strings.Join(errs, "; "))
+			s.violationForLocked(rec.v.User, "view_submission ack: response_action %s with invalid view: %s", resp.ResponseAction, strings.Join(errs, "; "))
 			return
 		}
 		if rec.v.Closed {
@@ -521,12 +549,12 @@ func (s *Server) processSubmissionAck(rec *viewRec, payload json.RawMessage) {
 			return
 		}
 		if len(s.openStackLocked(rec.v.User, rec.v.RootViewID)) >= maxViewStack {
-			s.violationLocked("view_submission ack: push_limit_reached: already %d views in the stack", maxViewStack)
+			s.violationForLocked(rec.v.User, "view_submission ack: push_limit_reached: already %d views in the stack", maxViewStack)
 			return
 		}
 		s.addModalLocked(rec.v.User, rec, fields)
 	default:
-		s.violationLocked("view_submission ack: unknown response_action %q", resp.ResponseAction)
+		s.violationForLocked(rec.v.User, "view_submission ack: unknown response_action %q", resp.ResponseAction)
 	}
 }
 

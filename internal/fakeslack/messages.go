@@ -30,6 +30,13 @@ type Ephemeral struct {
 	ViaResponseURL bool
 	// FromAck is true when the ephemeral came from a slash command ack payload.
 	FromAck bool
+	// TS identifies the ephemeral for interactions (Interact); Slack gives
+	// ephemeral messages a timestamp too.
+	TS string
+	// Updates counts replacements through a response_url (replace_original
+	// after a click on it); Deleted is set by delete_original.
+	Updates int
+	Deleted bool
 }
 
 // Messages returns all messages the bot posted, in posting order, in their

@@ -123,15 +123,18 @@ type Server struct {
 	calls      map[string]int
 	rejections map[string]int
 	violations []string
-	faults     map[string]*Fault
-	conns      map[*sockConn]bool // value: active (receives new envelopes)
-	connOrder  []*sockConn
-	connects   int
-	pending    map[string]*pending
-	finished   genMap[struct{}]
-	rawWait    map[string]*pending
-	lateAcks   int
-	limiter    *limiter // nil without Options.RateLimits
+	// violationLog is violations with their time and the user concerned.
+	violationLog []Violation
+	watch        watchState
+	faults       map[string]*Fault
+	conns        map[*sockConn]bool // value: active (receives new envelopes)
+	connOrder    []*sockConn
+	connects     int
+	pending      map[string]*pending
+	finished     genMap[struct{}]
+	rawWait      map[string]*pending
+	lateAcks     int
+	limiter      *limiter // nil without Options.RateLimits
 }
 
 type msgKey struct{ channel, ts string }
@@ -203,7 +206,7 @@ func New(opts Options) *Server {
 	mux.HandleFunc("/upload/", s.handleUpload)
 	mux.HandleFunc("/files-pri/", s.handleFileDownload)
 
-	hs := httptest.NewUnstartedServer(mux)
+	hs := httptest.NewUnstartedServer(s.notifying(mux))
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		panic(fmt.Sprintf("fakeslack: listen on 127.0.0.1: %v", err))
@@ -253,6 +256,7 @@ func (s *Server) AddUser(u User) {
 
 // SetUser adds or replaces a workspace member, for example to mark it deleted.
 func (s *Server) SetUser(u User) {
+	defer s.changed()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	uc := u
@@ -331,6 +335,24 @@ func (s *Server) ResetViolations() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.violations = nil
+	s.violationLog = nil
+}
+
+// Violation is a recorded breach of Slack's rules with its time and, where
+// one is concerned, the user who would have seen the refused message,
+// view or reply.
+type Violation struct {
+	Time time.Time
+	User string // "" when no user in particular is concerned
+	Text string
+}
+
+// ViolationLog returns every recorded violation with its time and user, in
+// the order they happened. Violations returns the same texts.
+func (s *Server) ViolationLog() []Violation {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.violationLog)
 }
 
 // LateAcks returns how many acks arrived after their envelope had timed out,
@@ -376,9 +398,22 @@ func (s *Server) logf(format string, args ...any) {
 
 // violationLocked records a rule breach. s.mu must be held.
 func (s *Server) violationLocked(format string, args ...any) {
+	s.violationForLocked("", format, args...)
+}
+
+// violationForLocked records a rule breach in something user would have
+// seen ("" when no one in particular). s.mu must be held.
+func (s *Server) violationForLocked(user, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	s.violations = append(s.violations, msg)
+	s.violationLog = append(s.violationLog, Violation{Time: s.opts.Now(), User: user, Text: msg})
 	s.logf("VIOLATION %s", msg)
+}
+
+func (s *Server) violationFor(user, format string, args ...any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.violationForLocked(user, format, args...)
 }
 
 func (s *Server) violation(format string, args ...any) {

@@ -68,23 +68,23 @@ func (s *Server) useTriggerLocked(method, id string) (*trigger, result) {
 }
 
 // checkView validates a view payload for the surface and returns its fields.
-func (s *Server) checkView(method string, raw json.RawMessage, sf surface) (map[string]json.RawMessage, result) {
+func (s *Server) checkView(method, subject string, raw json.RawMessage, sf surface) (map[string]json.RawMessage, result) {
 	if len(raw) == 0 {
-		return nil, s.invalidArgs(method, []string{"missing required field: view"})
+		return nil, s.invalidArgs(method, subject, []string{"missing required field: view"})
 	}
 	if len(raw) > MaxViewBytes {
 		s.mu.Lock()
 		s.rejectLocked(method)
-		s.violationLocked("%s: view_too_large: %d bytes (max %d)", method, len(raw), MaxViewBytes)
+		s.violationForLocked(subject, "%s: view_too_large: %d bytes (max %d)", method, len(raw), MaxViewBytes)
 		s.mu.Unlock()
 		return nil, apiError("view_too_large")
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil {
-		return nil, s.invalidArgs(method, []string{"view must be a JSON object: " + err.Error() + " [json-pointer:/view]"})
+		return nil, s.invalidArgs(method, subject, []string{"view must be a JSON object: " + err.Error() + " [json-pointer:/view]"})
 	}
 	if errs := viewErrors(raw, fields, sf); len(errs) > 0 {
-		return nil, s.invalidArgs(method, errs)
+		return nil, s.invalidArgs(method, subject, errs)
 	}
 	return fields, nil
 }
@@ -129,14 +129,14 @@ func viewErrors(raw json.RawMessage, fields map[string]json.RawMessage, sf surfa
 	return v.errs
 }
 
-func (s *Server) invalidArgs(method string, errs []string) result {
+func (s *Server) invalidArgs(method, subject string, errs []string) result {
 	msgs := make([]string, len(errs))
 	for i, e := range errs {
 		msgs[i] = "[ERROR] " + e
 	}
 	s.mu.Lock()
 	s.rejectLocked(method)
-	s.violationLocked("%s: invalid_arguments: %s", method, strings.Join(errs, "; "))
+	s.violationForLocked(subject, "%s: invalid_arguments: %s", method, strings.Join(errs, "; "))
 	s.mu.Unlock()
 	return result{"ok": false, "error": "invalid_arguments", "response_metadata": map[string]any{"messages": msgs}}
 }
@@ -248,7 +248,7 @@ func (s *Server) addModalLocked(user string, parent *viewRec, fields map[string]
 
 func (s *Server) viewsOpen(p *params) result {
 	const method = "views.open"
-	fields, r := s.checkView(method, p.raw("view"), surfaceModal)
+	fields, r := s.checkView(method, s.triggerSubject(p.str("trigger_id")), p.raw("view"), surfaceModal)
 	if r != nil {
 		return r
 	}
@@ -292,7 +292,7 @@ func (s *Server) topOfStackLocked(user, viewID string) *viewRec {
 
 func (s *Server) viewsPush(p *params) result {
 	const method = "views.push"
-	fields, r := s.checkView(method, p.raw("view"), surfaceModal)
+	fields, r := s.checkView(method, s.triggerSubject(p.str("trigger_id")), p.raw("view"), surfaceModal)
 	if r != nil {
 		return r
 	}
@@ -339,7 +339,7 @@ func (s *Server) viewsUpdate(p *params) result {
 	}
 	s.mu.Unlock()
 
-	fields, r := s.checkView(method, p.raw("view"), sf)
+	fields, r := s.checkView(method, rec.v.User, p.raw("view"), sf)
 	if r != nil {
 		return r
 	}
@@ -361,7 +361,7 @@ func (s *Server) viewsUpdate(p *params) result {
 
 func (s *Server) viewsPublish(p *params) result {
 	const method = "views.publish"
-	fields, r := s.checkView(method, p.raw("view"), surfaceHome)
+	fields, r := s.checkView(method, p.str("user_id"), p.raw("view"), surfaceHome)
 	if r != nil {
 		return r
 	}
@@ -442,6 +442,7 @@ func (s *Server) Home(userID string) (View, bool) {
 // CloseView simulates the user closing a modal (the X / Close button); the
 // stack above it closes too. It does not send view_closed.
 func (s *Server) CloseView(viewID string) {
+	defer s.changed()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.views[viewID]

@@ -288,21 +288,21 @@ func (s *Server) appsConnectionsOpen(_ *params) result {
 
 // checkMessageContent validates text, blocks and metadata of a message-like
 // call. It returns a non-nil error result when Slack would refuse the call.
-func (s *Server) checkMessageContent(method, text string, blocks, metadata json.RawMessage, requireContent bool) result {
+func (s *Server) checkMessageContent(method, subject, text string, blocks, metadata json.RawMessage, requireContent bool) result {
 	if requireContent && text == "" && isEmptyBlocks(blocks) {
 		return apiError("no_text")
 	}
 	if runeLen(text) > MaxMessageText {
 		s.mu.Lock()
 		s.rejectLocked(method)
-		s.violationLocked("%s: msg_too_long: text has %d characters (max %d)", method, runeLen(text), MaxMessageText)
+		s.violationForLocked(subject, "%s: msg_too_long: text has %d characters (max %d)", method, runeLen(text), MaxMessageText)
 		s.mu.Unlock()
 		return apiError("msg_too_long")
 	}
 	if len(blocks) > 0 && !isJSONArray(blocks) {
 		s.mu.Lock()
 		s.rejectLocked(method)
-		s.violationLocked("%s: invalid_blocks_format: blocks is not a JSON array", method)
+		s.violationForLocked(subject, "%s: invalid_blocks_format: blocks is not a JSON array", method)
 		s.mu.Unlock()
 		return apiError("invalid_blocks_format")
 	}
@@ -310,7 +310,7 @@ func (s *Server) checkMessageContent(method, text string, blocks, metadata json.
 		if errs, _ := validateBlocks(blocks, surfaceMessage, "/blocks"); len(errs) > 0 {
 			s.mu.Lock()
 			s.rejectLocked(method)
-			s.violationLocked("%s: invalid_blocks: %s", method, strings.Join(errs, "; "))
+			s.violationForLocked(subject, "%s: invalid_blocks: %s", method, strings.Join(errs, "; "))
 			s.mu.Unlock()
 			return result{"ok": false, "error": "invalid_blocks", "errors": errs}
 		}
@@ -319,7 +319,7 @@ func (s *Server) checkMessageContent(method, text string, blocks, metadata json.
 		if msg := checkMetadata(metadata); msg != "" {
 			s.mu.Lock()
 			s.rejectLocked(method)
-			s.violationLocked("%s: invalid_metadata_format: %s", method, msg)
+			s.violationForLocked(subject, "%s: invalid_metadata_format: %s", method, msg)
 			s.mu.Unlock()
 			return result{"ok": false, "error": "invalid_metadata_format", "response_metadata": map[string]any{"messages": []string{msg}}}
 		}
@@ -444,7 +444,7 @@ func (s *Server) chatPostMessage(p *params) result {
 	text := p.str("text")
 	blocks := compactJSON(p.raw("blocks"))
 	metadata := normalizeMetadata(p.raw("metadata"))
-	if r := s.checkMessageContent(method, text, blocks, metadata, !p.has("attachments")); r != nil {
+	if r := s.checkMessageContent(method, s.channelSubject(p.str("channel")), text, blocks, metadata, !p.has("attachments")); r != nil {
 		return r
 	}
 	s.mu.Lock()
@@ -467,7 +467,7 @@ func (s *Server) chatUpdate(p *params) result {
 	text := p.str("text")
 	blocks := compactJSON(p.raw("blocks"))
 	metadata := normalizeMetadata(p.raw("metadata"))
-	if r := s.checkMessageContent(method, text, blocks, metadata, !p.has("attachments") && !p.has("blocks")); r != nil {
+	if r := s.checkMessageContent(method, s.channelSubject(p.str("channel")), text, blocks, metadata, !p.has("attachments") && !p.has("blocks")); r != nil {
 		return r
 	}
 	s.mu.Lock()
@@ -511,7 +511,7 @@ func (s *Server) chatPostEphemeral(p *params) result {
 	const method = "chat.postEphemeral"
 	text := p.str("text")
 	blocks := compactJSON(p.raw("blocks"))
-	if r := s.checkMessageContent(method, text, blocks, nil, !p.has("attachments")); r != nil {
+	if r := s.checkMessageContent(method, p.str("user"), text, blocks, nil, !p.has("attachments")); r != nil {
 		return r
 	}
 	s.mu.Lock()
@@ -529,7 +529,7 @@ func (s *Server) chatPostEphemeral(p *params) result {
 		return apiError(code)
 	}
 	ts := s.nextTSLocked()
-	s.ephemerals[userID] = append(s.ephemerals[userID], Ephemeral{Channel: ch, User: userID, Text: text, Blocks: blocks})
+	s.ephemerals[userID] = append(s.ephemerals[userID], Ephemeral{Channel: ch, User: userID, Text: text, Blocks: blocks, TS: ts})
 	return result{"ok": true, "message_ts": ts}
 }
 
@@ -710,10 +710,11 @@ func (s *Server) usergroupsUsersList(p *params) result {
 
 // responseURL is a response_url issued in a slash command or message action.
 type responseURL struct {
-	user      string
-	channel   string
-	messageTS string // set for actions on a posted message
-	uses      int
+	user        string
+	channel     string
+	messageTS   string // set for actions on a posted message
+	ephemeralTS string // set for actions on an ephemeral message
+	uses        int
 }
 
 const maxResponseURLUses = 5
@@ -755,7 +756,7 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 		err = json.Unmarshal(body, &post)
 	}
 	if err != nil {
-		s.violation("response_url: body is not JSON: %v", err)
+		s.violationFor(ru.user, "response_url: body is not JSON: %v", err)
 		textError(w, http.StatusBadRequest, "invalid_payload")
 		return
 	}
@@ -765,11 +766,11 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 	}
 	if !post.DeleteOriginal {
 		if post.Text == "" && blocks == nil {
-			s.violation("response_url: no_text")
+			s.violationFor(ru.user, "response_url: no_text")
 			textError(w, http.StatusBadRequest, "no_text")
 			return
 		}
-		if r := s.checkMessageContent(method, post.Text, blocks, normalizeMetadata(post.Metadata), false); r != nil {
+		if r := s.checkMessageContent(method, ru.user, post.Text, blocks, normalizeMetadata(post.Metadata), false); r != nil {
 			textError(w, http.StatusBadRequest, r["error"].(string))
 			return
 		}
@@ -778,7 +779,7 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	ru.uses++
 	if ru.uses > maxResponseURLUses {
-		s.violationLocked("response_url: used more than %d times", maxResponseURLUses)
+		s.violationForLocked(ru.user, "response_url: used more than %d times", maxResponseURLUses)
 		textError(w, http.StatusNotFound, "used_url")
 		return
 	}
@@ -787,9 +788,14 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 		orig = s.msgIndex[msgKey{ru.channel, ru.messageTS}]
 	}
 	switch {
+	case ru.ephemeralTS != "" && (post.ReplaceOriginal || post.DeleteOriginal) && s.ephemeralLocked(ru.user, ru.channel, ru.ephemeralTS) != nil:
+		// A reply to a click on an ephemeral message replaces it in place.
+		e := s.ephemeralLocked(ru.user, ru.channel, ru.ephemeralTS)
+		e.Text, e.Blocks, e.Deleted = post.Text, blocks, post.DeleteOriginal
+		e.Updates++
 	case post.DeleteOriginal:
 		if orig == nil {
-			s.violationLocked("response_url: delete_original without an original message")
+			s.violationForLocked(ru.user, "response_url: delete_original without an original message")
 		} else {
 			orig.Deleted = true
 		}
@@ -805,7 +811,7 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 		s.addMessageLocked(m)
 	default:
 		s.ephemerals[ru.user] = append(s.ephemerals[ru.user], Ephemeral{
-			Channel: ru.channel, User: ru.user, Text: post.Text, Blocks: blocks,
+			Channel: ru.channel, User: ru.user, Text: post.Text, Blocks: blocks, TS: s.nextTSLocked(),
 			ReplaceOriginal: post.ReplaceOriginal, ViaResponseURL: true,
 		})
 	}
