@@ -569,25 +569,13 @@ func (rvs *Reviews) AnswerSeat(ctx context.Context, id string, seat int, actor s
 // the ledger no longer holds as reviewed, or with the same request already
 // open, gets a note instead.
 func (c *core) lower(tx ReviewTx, rv *Review, s *ReviewSeat, requester, approvedBy string, now time.Time, fx *Effects) error {
-	g, err := tx.GrantFor(s.Holder)
-	if err != nil {
-		return err
-	}
-	if g == nil || g.RequestID != s.RequestID {
-		s.Note = "the seat changed since the review started; nothing to do"
-		fx.Events = append(fx.Events, c.reviewEvent(rv, s, "", s.Note))
-		return nil
-	}
 	action, role := ActionRemove, Role("")
 	if s.Decision == ReviewDowngrade {
 		action, role = ActionChange, RoleViewer
 	}
-	if open, err := tx.OpenRequestFor(s.Holder, action); err != nil {
+	g, ok, err := c.stillHeld(tx, rv, s, action, fx)
+	if err != nil || !ok {
 		return err
-	} else if open != "" {
-		s.TaskID, s.Note = open, "already open as "+open
-		fx.Events = append(fx.Events, c.reviewEvent(rv, s, "", "outcome already open as "+open))
-		return nil
 	}
 	why := fmt.Sprintf("Access review %s: the holder no longer needs %s.", rv.ID, s.Role.Label())
 	detail := "created by access review " + rv.ID + ": the holder lowered their own access, which needs no approver"
@@ -614,6 +602,73 @@ func (c *core) lower(tx ReviewTx, rv *Review, s *ReviewSeat, requester, approved
 		return err
 	}
 	s.TaskID = id
+	return nil
+}
+
+// stillHeld reports whether the ledger still holds s as reviewed and no
+// request of action is open for its holder; if not, the seat gets a note.
+func (c *core) stillHeld(tx ReviewTx, rv *Review, s *ReviewSeat, action Action, fx *Effects) (*Grant, bool, error) {
+	g, err := tx.GrantFor(s.Holder)
+	if err != nil {
+		return nil, false, err
+	}
+	if g == nil || g.RequestID != s.RequestID {
+		s.Note = "the seat changed since the review started; nothing to do"
+		fx.Events = append(fx.Events, c.reviewEvent(rv, s, "", s.Note))
+		return nil, false, nil
+	}
+	if open, err := tx.OpenRequestFor(s.Holder, action); err != nil {
+		return nil, false, err
+	} else if open != "" {
+		s.TaskID, s.Note = open, "already open as "+open
+		fx.Events = append(fx.Events, c.reviewEvent(rv, s, "", "outcome already open as "+open))
+		return nil, false, nil
+	}
+	return g, true, nil
+}
+
+// removeGroup turns one reviewer's removals into one request group,
+// approved by the reviewer's decision, whose rows go to the admins as
+// checklists; a single removal is a task of its own.
+func (c *core) removeGroup(tx ReviewTx, rv *Review, seats []*ReviewSeat, reviewer string, now time.Time, fx *Effects) error {
+	var held []*ReviewSeat
+	var rows []GroupRow
+	for _, s := range seats {
+		g, ok, err := c.stillHeld(tx, rv, s, ActionRemove, fx)
+		if err != nil {
+			return err
+		}
+		if ok {
+			held = append(held, s)
+			rows = append(rows, GroupRow{Target: s.Holder, Email: g.Email, Name: s.Name, Role: g.Role})
+		}
+	}
+	switch len(held) {
+	case 0:
+		return nil
+	case 1:
+		return c.lower(tx, rv, held[0], reviewer, reviewer, now, fx)
+	}
+	r := &Request{
+		Action: ActionRemove, Requester: reviewer, Rows: rows,
+		TargetEmail:   fmt.Sprintf("%d people", len(rows)),
+		Justification: fmt.Sprintf("Access review %s: the reviewer decided these %d seats should be removed.", rv.ID, len(rows)),
+		State:         StateApproved, DecidedBy: reviewer, DecidedAt: now, CreatedAt: now, UpdatedAt: now,
+		Approvals: []Approval{{By: reviewer, At: now}}, ApprovalsRequired: 1, Approvers: []string{reviewer},
+		Origin: OriginReview, AutoReason: rv.ID,
+	}
+	rfx := Effects{Events: []Event{c.event(r, reviewer, "", StateApproved,
+		fmt.Sprintf("a group of %d removals created by access review %s, approved by the reviewer's decision", len(rows), rv.ID))}}
+	if err := c.assign(tx, r, now, &rfx); err != nil {
+		return err
+	}
+	id, err := tx.CreateRequest(r, rfx.addressed())
+	if err != nil {
+		return err
+	}
+	for _, s := range held {
+		s.TaskID = id
+	}
 	return nil
 }
 
@@ -792,12 +847,29 @@ func (rvs *Reviews) end(ctx context.Context, id string, now time.Time) error {
 		rv.Ended, rv.EndedAt = true, now
 		rv.HalfwayAt, rv.LastDayAt = time.Time{}, time.Time{}
 		var fx Effects
+		// Each reviewer's removals are one request group (SPEC §10), its
+		// rows shared among the admins as checklists; downgrades are
+		// tasks of their own.
+		removals := map[string][]*ReviewSeat{}
+		var order []string
 		for i := range rv.Seats {
 			s := &rv.Seats[i]
 			if s.Final() || (s.Decision != ReviewDowngrade && s.Decision != ReviewRemove) {
 				continue
 			}
+			if s.Decision == ReviewRemove {
+				if _, ok := removals[s.DecidedBy]; !ok {
+					order = append(order, s.DecidedBy)
+				}
+				removals[s.DecidedBy] = append(removals[s.DecidedBy], s)
+				continue
+			}
 			if err := rvs.lower(tx, rv, s, s.DecidedBy, s.DecidedBy, now, &fx); err != nil {
+				return Effects{}, err
+			}
+		}
+		for _, reviewer := range order {
+			if err := rvs.removeGroup(tx, rv, removals[reviewer], reviewer, now, &fx); err != nil {
 				return Effects{}, err
 			}
 		}

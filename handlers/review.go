@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -235,12 +236,12 @@ func (h *Handler) reviewReport(rv *access.Review) (string, []slack.Block) {
 	blocks = append(blocks, section(strings.Join(lines, "\n")))
 	var tasks []string
 	for _, s := range rv.Seats {
-		if s.TaskID != "" && s.DecidedBy != s.Holder {
+		if s.TaskID != "" && s.DecidedBy != s.Holder && !slices.Contains(tasks, s.TaskID) {
 			tasks = append(tasks, s.TaskID)
 		}
 	}
 	if len(tasks) > 0 {
-		blocks = append(blocks, section(fmt.Sprintf("Removals and downgrades decided by reviewers are tasks for the UXPin admins now: %s. The ledger changes as each is marked done.", strings.Join(tasks, ", "))))
+		blocks = append(blocks, section(fmt.Sprintf("Removals and downgrades decided by reviewers are tasks for the UXPin admins now (each reviewer's removals as one group, with a checklist per admin): %s. The ledger changes as each is marked done.", strings.Join(tasks, ", "))))
 	}
 	if und := rv.Undecided(); len(und) > 0 {
 		blocks = append(blocks, section(fmt.Sprintf(":warning: *%d seats have no decision.* Nothing is removed unless you act: `/uxpin-access offboard @person` for any that should go.", len(und))))

@@ -253,7 +253,7 @@ func TestAccessReview(t *testing.T) {
 
 	// Reviewers decide the rest, one seat left undecided.
 	undecided := -1
-	removedByReviewer, downByReviewer := -1, -1
+	removedByReviewer, removedToo, downByReviewer := -1, -1, -1
 	for _, reviewer := range []string{uCarol, uDave} {
 		list := h.reviewerList(reviewer, rv.SeatsFor(reviewer)[0])
 		n := len(h.fake.Ephemerals(reviewer))
@@ -271,6 +271,9 @@ func TestAccessReview(t *testing.T) {
 				h.decide(reviewer, i, access.ReviewKeep) // changed below
 				h.decide(reviewer, i, access.ReviewRemove)
 				removedByReviewer = i
+			case removedToo < 0 && reviewer == h.review().Seat(removedByReviewer).DecidedBy && s.Holder != uDave && s.Holder != uCarol:
+				h.decide(reviewer, i, access.ReviewRemove)
+				removedToo = i
 			case downByReviewer < 0 && s.Role != access.RoleViewer && s.Holder != uDave && s.Holder != uCarol:
 				h.decide(reviewer, i, access.ReviewDowngrade)
 				downByReviewer = i
@@ -279,8 +282,8 @@ func TestAccessReview(t *testing.T) {
 			}
 		}
 	}
-	if undecided < 0 || removedByReviewer < 0 || downByReviewer < 0 {
-		t.Fatalf("test setup: undecided %d, removed %d, downgraded %d", undecided, removedByReviewer, downByReviewer)
+	if undecided < 0 || removedByReviewer < 0 || removedToo < 0 || downByReviewer < 0 {
+		t.Fatalf("test setup: undecided %d, removed %d and %d, downgraded %d", undecided, removedByReviewer, removedToo, downByReviewer)
 	}
 	if left := h.review().Undecided(); len(left) != 1 || left[0] != undecided {
 		t.Fatalf("undecided seats = %v; want [%d]", left, undecided)
@@ -347,22 +350,30 @@ func TestAccessReview(t *testing.T) {
 		t.Errorf("a holder who never answered got %d reminders; want 2", n)
 	}
 
-	// The reviewer's removal is a task approved by the reviewer; done, the ledger changes.
+	// The reviewer's removals are one request group approved by the
+	// reviewer, one checklist per admin; the ledger changes row by row.
 	rv = h.review()
-	rm := rv.Seat(removedByReviewer)
+	rm, rm2 := rv.Seat(removedByReviewer), rv.Seat(removedToo)
+	if rm.TaskID == "" || rm.TaskID != rm2.TaskID {
+		t.Fatalf("a reviewer's two removals are tasks %q and %q; want one group", rm.TaskID, rm2.TaskID)
+	}
 	task, err := h.m.Service.Request(context.Background(), rm.TaskID)
-	if err != nil || task.DecidedBy != rm.Reviewer || task.Action != access.ActionRemove || task.State != access.StateApproved {
-		t.Fatalf("reviewer's removal task = %+v, %v", task, err)
+	if err != nil || !task.IsGroup() || len(task.Rows) != 2 || task.DecidedBy != rm.Reviewer || task.State != access.StateApproved {
+		t.Fatalf("reviewer's removal group = %+v, %v", task, err)
 	}
 	if g, _ := h.m.Service.Grant(context.Background(), rm.Holder); g == nil {
 		t.Fatalf("the ledger changed before the task was done")
 	}
-	admin := h.m.mustAssignee(t, task.ID)
-	h.click(admin, h.dmWith(admin, "UXPin task "+task.ID), handlers.ActionDone)
-	h.waitState(task.ID, "fulfilled")
-	if g, _ := h.m.Service.Grant(context.Background(), rm.Holder); g != nil {
-		t.Errorf("after the removal was done the ledger still shows %+v", g)
+	for _, admin := range task.RowAssignees() {
+		h.click(admin, h.dmWith(admin, "UXPin task "+task.ID, "Mark all"), handlers.ActionRowsAllDone)
 	}
+	h.waitState(task.ID, "fulfilled")
+	for _, s := range []*access.ReviewSeat{rm, rm2} {
+		if g, _ := h.m.Service.Grant(context.Background(), s.Holder); g != nil {
+			t.Errorf("after the removal was done the ledger still shows %+v", g)
+		}
+	}
+	var admin string
 	dn := rv.Seat(downByReviewer)
 	admin = h.m.mustAssignee(t, dn.TaskID)
 	h.click(admin, h.dmWith(admin, "UXPin task "+dn.TaskID), handlers.ActionDone)
