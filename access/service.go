@@ -175,8 +175,9 @@ type core struct {
 
 // Service is the whole request lifecycle of SPEC §5, in parts that each own
 // one concern: the Lifecycle (requests, decisions, tasks), the Timers
-// (reminders, escalation, expiry), the Leavers and the SeatAudit. Who may do
-// what is decided by the policy table (policy.go), which every part asks.
+// (reminders, escalation, expiry), the Leavers, the SeatAudit and the
+// Reviews (access reviews, SPEC §11). Who may do what is decided by the
+// policy table (policy.go), which every part asks.
 type Service struct {
 	*Lifecycle
 	*Timers
