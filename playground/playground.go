@@ -141,6 +141,9 @@ func openStack(apiURL, dbPath, opsAddr string, now func() time.Time, log *slog.L
 		AllowedEmailDomains: []string{Domain},
 		SeatsEditor:         6,
 		SeatsAdmin:          2,
+		LeaverAutoMax:       5,
+		// Admin needs both approvers, to show an approval policy (SPEC §10).
+		ApprovalsRequired: map[access.Role]int{access.RoleAdmin: 2},
 	}, apiURL, stack.Options{Log: log, Now: now})
 }
 
