@@ -2,8 +2,11 @@ package delivery
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
+
+	"github.com/slack-go/slack"
 )
 
 // Limits are the Web API rates the worker paces itself to, so that a burst
@@ -221,4 +224,17 @@ func (p *pacer) succeeded(key string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.bucketLocked(key).succeeded()
+}
+
+// answered tells the pacer how a call on key went: a 429 teaches its
+// bucket, a success wins some rate back.
+func (p *pacer) answered(key string, err error) {
+	p.done(key)
+	if rl, ok := errors.AsType[*slack.RateLimitedError](err); ok {
+		p.throttled(key, rl.RetryAfter)
+		return
+	}
+	if err == nil {
+		p.succeeded(key)
+	}
 }
