@@ -23,6 +23,9 @@ type Limits struct {
 	Tier3PerMinute float64
 	// Tier4PerMinute covers views.publish (Slack: 100).
 	Tier4PerMinute float64
+	// TierBurst is how many tiered calls a quiet tier takes at once; zero
+	// means a fifth of its per-minute rate (tier 3: 10).
+	TierBurst int
 	// Off disables pacing, for benchmarks against a fake Slack without
 	// limits; production never sets it.
 	Off bool
@@ -156,9 +159,9 @@ func (p *pacer) bucketLocked(key string) *bucket {
 	var rate, burst float64
 	switch key {
 	case keyTier3:
-		rate, burst = p.limits.Tier3PerMinute/60, max(1, p.limits.Tier3PerMinute/5)
+		rate, burst = p.limits.Tier3PerMinute/60, p.tierBurst(p.limits.Tier3PerMinute)
 	case keyTier4:
-		rate, burst = p.limits.Tier4PerMinute/60, max(1, p.limits.Tier4PerMinute/5)
+		rate, burst = p.limits.Tier4PerMinute/60, p.tierBurst(p.limits.Tier4PerMinute)
 	default:
 		rate, burst = p.limits.PostPerChannel, float64(p.limits.PostBurst)
 	}
@@ -168,6 +171,13 @@ func (p *pacer) bucketLocked(key string) *bucket {
 	b = &bucket{max: rate, rate: rate, burst: burst, tokens: burst, last: p.now()}
 	p.buckets[key] = b
 	return b
+}
+
+func (p *pacer) tierBurst(perMinute float64) float64 {
+	if p.limits.TierBurst > 0 {
+		return float64(p.limits.TierBurst)
+	}
+	return max(1, perMinute/5)
 }
 
 // reserve takes a token from key's bucket and returns the wait before use.

@@ -20,7 +20,7 @@ func (w *Worker) post(ctx context.Context, n access.Notice, r *access.Request) e
 		return err
 	}
 	if w.mayHavePosted(n) {
-		ts, found, err := w.findPosted(ctx, channel, thread, n)
+		channel, ts, found, err := w.findPosted(ctx, channel, thread, n)
 		if err != nil {
 			return err
 		}
@@ -110,12 +110,19 @@ func (w *Worker) mayHavePosted(n access.Notice) bool {
 }
 
 // findPosted looks for a message carrying notice n's ID: among thread's
-// replies if thread is set, else in the channel's recent history.
-func (w *Worker) findPosted(ctx context.Context, channel, thread string, n access.Notice) (string, bool, error) {
+// replies if thread is set, else in the channel's recent history. It
+// returns the message's channel ID (a user's DM channel, not the user ID
+// the post named, so that later updates can find it) and ts.
+func (w *Worker) findPosted(ctx context.Context, to, thread string, n access.Notice) (channel, ts string, found bool, err error) {
 	if thread != "" {
-		return w.findReply(ctx, channel, thread, n)
+		ts, found, err = w.findReply(ctx, to, thread, n)
+		return to, ts, found, err
 	}
-	return w.findInHistory(ctx, channel, n)
+	if channel, err = w.ims.resolve(ctx, to); err != nil {
+		return "", "", false, err
+	}
+	ts, found, err = w.findInHistory(ctx, channel, n)
+	return channel, ts, found, err
 }
 
 // findInHistory looks through the channel's recent history for a message
@@ -123,10 +130,6 @@ func (w *Worker) findPosted(ctx context.Context, channel, thread string, n acces
 // process started share one history read per channel; a post that was in
 // doubt in this process gets a fresh read.
 func (w *Worker) findInHistory(ctx context.Context, channel string, n access.Notice) (string, bool, error) {
-	channel, err := w.ims.resolve(ctx, channel)
-	if err != nil {
-		return "", false, err
-	}
 	want := strconv.FormatUint(n.ID, 10)
 	w.mu.Lock()
 	fresh := w.uncertain[n.ID]

@@ -71,5 +71,32 @@ func (w *Worker) markUpdated(ctx context.Context, n access.Notice) error {
 	if err := w.store.MarkSent(ctx, n.ID, nil); err != nil {
 		return fmt.Errorf("mark notice %d sent: %w", n.ID, err)
 	}
+	w.log.Debug("outbox: delivered", "notice", n.ID, "kind", n.Kind, "request", n.RequestID)
 	return nil
+}
+
+// deliverUpdates rewrites a request's messages of one kind once for all the
+// queued updates ns: the request is read after they were queued, so one
+// rendering of its current state settles them all.
+func (w *Worker) deliverUpdates(ctx context.Context, ns []access.Notice) {
+	last := ns[len(ns)-1]
+	r, err := w.store.Request(ctx, last.RequestID)
+	if err == nil {
+		err = w.updateAll(ctx, last, r, last.Kind.UpdatedKind())
+	} else if access.ErrorCode(err) == access.ENOTFOUND {
+		for _, n := range ns {
+			w.abandon(ctx, n, "request not found")
+		}
+		return
+	}
+	for _, n := range ns[:len(ns)-1] {
+		if err == nil {
+			if merr := w.markUpdated(ctx, n); merr != nil {
+				w.log.Error("outbox: mark failed", "notice", n.ID, "err", merr)
+			}
+			continue
+		}
+		w.settle(ctx, n, err)
+	}
+	w.settle(ctx, last, err)
 }
