@@ -44,6 +44,8 @@ type Observer interface {
 	ObserveAck(kind string, d time.Duration)
 	ObserveWork(kind string, d time.Duration)
 	Reconnected()
+	// Panicked counts a panic recovered while handling an envelope.
+	Panicked(where string)
 }
 
 type nopObserver struct{}
@@ -51,6 +53,13 @@ type nopObserver struct{}
 func (nopObserver) ObserveAck(string, time.Duration)  {}
 func (nopObserver) ObserveWork(string, time.Duration) {}
 func (nopObserver) Reconnected()                      {}
+func (nopObserver) Panicked(string)                   {}
+
+// maxInWork bounds the envelopes being worked on at once. Past it the
+// dispatcher waits for a slot before taking the next envelope (Slack holds
+// and retries what is not acked), so a stalled dependency cannot pile up
+// goroutines without end.
+const maxInWork = 1000
 
 // Bot runs a Socket Mode client and dispatches its envelopes.
 type Bot struct {
@@ -66,6 +75,8 @@ type Bot struct {
 	events      *recentSet
 	obs         Observer
 	everUp      bool
+	// slots holds one token per envelope in work.
+	slots chan struct{}
 }
 
 // New returns a Bot that uses api (created with the app-level token) for the
@@ -79,6 +90,7 @@ func New(api *slack.Client, h Handler, log *slog.Logger, opts ...socketmode.Opti
 		envelopes:   newRecentSet(10000),
 		events:      newRecentSet(10000),
 		obs:         nopObserver{},
+		slots:       make(chan struct{}, maxInWork),
 	}
 }
 
@@ -264,8 +276,10 @@ func (b *Bot) interactive(ctx context.Context, evt socketmode.Event, cb slack.In
 	case slack.InteractionTypeViewSubmission:
 		// Validation must answer in the ack, within Slack's 3 s: run it now,
 		// under a deadline that leaves room for the ack itself.
+		b.slots <- struct{}{}
 		b.inflight.Add(1)
 		go func() {
+			defer func() { <-b.slots }()
 			defer b.inflight.Done()
 			vctx, cancel := context.WithTimeout(ctx, 2500*time.Millisecond)
 			defer cancel()
@@ -290,6 +304,7 @@ func (b *Bot) safeSubmission(ctx context.Context, cb slack.InteractionCallback) 
 	defer func() {
 		if p := recover(); p != nil {
 			b.log.Error("panic in view submission handler", "panic", fmt.Sprint(p), "callback_id", cb.View.CallbackID)
+			b.obs.Panicked("view_submission")
 			resp = nil
 		}
 	}()
@@ -300,13 +315,16 @@ func (b *Bot) safeSubmission(ctx context.Context, cb slack.InteractionCallback) 
 // one hostile payload cannot take the process down.
 func (b *Bot) work(ctx context.Context, evt socketmode.Event, f func(context.Context)) {
 	start := time.Now()
+	b.slots <- struct{}{}
 	b.inflight.Add(1)
 	go func() {
+		defer func() { <-b.slots }()
 		defer b.inflight.Done()
 		defer func() { b.obs.ObserveWork(string(evt.Type), time.Since(start)) }()
 		defer func() {
 			if p := recover(); p != nil {
-				b.log.Error("panic while handling envelope", "type", evt.Type, "panic", fmt.Sprint(p))
+				b.log.Error("panic while handling envelope", "type", evt.Type, "envelope_id", evt.Request.EnvelopeID, "panic", fmt.Sprint(p))
+				b.obs.Panicked("envelope")
 			}
 		}()
 		wctx, cancel := context.WithTimeout(ctx, b.workTimeout)

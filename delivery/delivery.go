@@ -12,8 +12,11 @@ package delivery
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -82,7 +85,17 @@ type Options struct {
 // Observer is told about failed deliveries, for metrics.
 type Observer interface {
 	DeliveryFailed(code string, permanent bool)
+	// Panicked counts a panic recovered while delivering a notice.
+	Panicked(where string)
 }
+
+// maxPanics is how many times a notice may panic before it is set aside:
+// a notice that always panics must not be retried for ever (it would be
+// retried first at every start).
+const maxPanics = 3
+
+// ErrPanic marks a delivery attempt that panicked.
+var ErrPanic = errors.New("panic while delivering")
 
 // Worker delivers the outbox.
 type Worker struct {
@@ -104,6 +117,8 @@ type Worker struct {
 	// after this process started; enough for notices from before the
 	// start, whose posts (if any) all came earlier.
 	history map[string]map[string]string
+	// panics counts, per notice, the attempts that panicked.
+	panics map[uint64]int
 }
 
 // New returns a Worker.
@@ -128,7 +143,7 @@ func New(store Store, api SlackAPI, render Renderer, log *slog.Logger, opts Opti
 	}
 	w := &Worker{store: store, api: api, render: render, log: log, opts: opts,
 		pacer:     newPacer(opts.Limits, opts.Now),
-		uncertain: map[uint64]bool{}, history: map[string]map[string]string{}}
+		uncertain: map[uint64]bool{}, history: map[string]map[string]string{}, panics: map[uint64]int{}}
 	w.ims = &imCache{store: store, api: api, pacer: w.pacer, call: w.call, ims: map[string]string{}}
 	return w
 }
@@ -224,6 +239,38 @@ func (w *Worker) abandon(ctx context.Context, n access.Notice, reason string) {
 	if err := w.store.Abandon(ctx, n.ID, reason); err != nil {
 		w.log.Error("outbox: abandon failed", "notice", n.ID, "err", err)
 	}
+}
+
+// guard runs f, which delivers ns, and recovers a panic in it: the notices
+// are retried later, and set aside (with an audit event) once one has
+// panicked maxPanics times.
+func (w *Worker) guard(ctx context.Context, ns []access.Notice, f func()) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		stack := string(debug.Stack())
+		for _, n := range ns {
+			if w.opts.Observer != nil {
+				w.opts.Observer.Panicked("notice")
+			}
+			w.mu.Lock()
+			w.panics[n.ID]++
+			count := w.panics[n.ID]
+			if count >= maxPanics {
+				delete(w.panics, n.ID)
+			}
+			w.mu.Unlock()
+			w.log.Error("outbox: panic while delivering", "notice", n.ID, "kind", n.Kind, "request", n.RequestID, "attempt", count, "panic", fmt.Sprint(p), "stack", stack)
+			if count >= maxPanics {
+				w.abandon(ctx, n, fmt.Sprintf("panicked %d times while delivering", count))
+				continue
+			}
+			w.retry(ctx, n, fmt.Errorf("%w: %v", ErrPanic, p))
+		}
+	}()
+	f()
 }
 
 // backoff is exponential with ±20 % jitter, capped.

@@ -64,6 +64,9 @@ func Classify(err error) Failure {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return Failure{Code: "timeout", Metric: "timeout", Ambiguous: true}
 	}
+	if errors.Is(err, ErrPanic) {
+		return Failure{Code: err.Error(), Metric: "panic"}
+	}
 	if _, ok := errors.AsType[net.Error](err); ok {
 		return Failure{Code: err.Error(), Metric: "network", Ambiguous: true}
 	}

@@ -219,15 +219,15 @@ const refetchDelay = 5 * time.Millisecond
 func (w *Worker) deliverLane(ctx context.Context, ns []access.Notice) {
 	switch {
 	case ns[0].Kind == access.NoticeHome:
-		w.refreshHome(ctx, ns)
+		w.guard(ctx, ns, func() { w.refreshHome(ctx, ns) })
 	case ns[0].Kind.IsUpdate():
-		w.deliverUpdates(ctx, ns)
+		w.guard(ctx, ns, func() { w.deliverUpdates(ctx, ns) })
 	default:
 		for _, n := range ns {
 			if ctx.Err() != nil {
 				return
 			}
-			w.deliver(ctx, n)
+			w.guard(ctx, []access.Notice{n}, func() { w.deliver(ctx, n) })
 		}
 	}
 }

@@ -67,6 +67,7 @@ type Handler struct {
 	workspace     Workspace
 	drafts        AuditDrafts
 	bg            sync.WaitGroup
+	audits        auditGate
 }
 
 // New returns a Handler.

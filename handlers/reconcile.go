@@ -167,6 +167,11 @@ func (h *Handler) Wait() { h.bg.Wait() }
 
 // runAudit reconciles text against the ledger and DMs actor the report.
 func (h *Handler) runAudit(ctx context.Context, actor, text string) {
+	leave, ok := h.auditSlot(ctx, actor)
+	if !ok {
+		return
+	}
+	defer leave()
 	var people map[string]access.Person
 	if h.workspace != nil {
 		var err error
