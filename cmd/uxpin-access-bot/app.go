@@ -91,6 +91,7 @@ func (m *Main) Open() error {
 		Drafts:        db,
 	})
 	m.Bot = bot.New(m.API, m.Handlers, m.Log)
+	m.Bot.SetConnections(c.SocketConnections)
 	m.Bot.Observe(m.Metrics)
 	m.Ops = ops.NewServer(db, m.Bot, m.Metrics, c.AdminToken, m.Log)
 	m.Delivery.Home = m.Handlers

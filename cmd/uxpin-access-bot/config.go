@@ -45,6 +45,8 @@ type Config struct {
 
 	SeatsEditor int `envconfig:"UXPIN_SEATS_EDITOR" desc:"Purchased UXPin Editor seats, for the seat budget; 0 or unset means not tracked."`
 	SeatsAdmin  int `envconfig:"UXPIN_SEATS_ADMIN" desc:"Purchased UXPin Admin seats, for the seat budget; 0 or unset means not tracked."`
+
+	SocketConnections int `envconfig:"UXPIN_SOCKET_CONNECTIONS" default:"2" desc:"Socket Mode connections to hold open, 1-10; with two or more, a refresh or drop of one leaves no gap."`
 }
 
 // ConfigError reports one bad configuration variable. Msg never contains a
@@ -244,6 +246,9 @@ func (c *Config) validate() error {
 		if strings.Contains(c.AdminToken, placeholder) {
 			return configErrorf("UXPIN_ADMIN_TOKEN", "still holds the placeholder from config.example.env; set a random token")
 		}
+	}
+	if c.SocketConnections < 1 || c.SocketConnections > 10 {
+		return configErrorf("UXPIN_SOCKET_CONNECTIONS", "must be from 1 to 10 (Slack allows up to 10 connections); got %d", c.SocketConnections)
 	}
 	return nil
 }

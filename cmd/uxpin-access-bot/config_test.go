@@ -34,6 +34,7 @@ var specVars = []string{
 	"UXPIN_REMINDER_INTERVAL", "UXPIN_ESCALATE_AFTER",
 	"UXPIN_ALLOWED_EMAIL_DOMAINS", "UXPIN_LOG_FORMAT", "UXPIN_LOG_LEVEL",
 	"UXPIN_ADMIN_TOKEN", "UXPIN_SEATS_EDITOR", "UXPIN_SEATS_ADMIN",
+	"UXPIN_SOCKET_CONNECTIONS",
 }
 
 var secretVars = []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "UXPIN_ADMIN_TOKEN"}
@@ -132,6 +133,9 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"email address", map[string]string{"UXPIN_ALLOWED_EMAIL_DOMAINS": "bob@example.com"}, "UXPIN_ALLOWED_EMAIL_DOMAINS", ""},
 		{"seats negative", map[string]string{"UXPIN_SEATS_EDITOR": "-1"}, "UXPIN_SEATS_EDITOR", ""},
 		{"seats not a number", map[string]string{"UXPIN_SEATS_ADMIN": "ten"}, "UXPIN_SEATS_ADMIN", ""},
+		{"no socket connections", map[string]string{"UXPIN_SOCKET_CONNECTIONS": "0"}, "UXPIN_SOCKET_CONNECTIONS", ""},
+		{"too many socket connections", map[string]string{"UXPIN_SOCKET_CONNECTIONS": "11"}, "UXPIN_SOCKET_CONNECTIONS", ""},
+		{"socket connections not a number", map[string]string{"UXPIN_SOCKET_CONNECTIONS": "two"}, "UXPIN_SOCKET_CONNECTIONS", ""},
 		{"admin token short", map[string]string{"UXPIN_ADMIN_TOKEN": "SECRET-short"}, "UXPIN_ADMIN_TOKEN", "16"},
 		{"admin token space", map[string]string{"UXPIN_ADMIN_TOKEN": "SECRET with spaces inside"}, "UXPIN_ADMIN_TOKEN", ""},
 		{"admin token placeholder", map[string]string{"UXPIN_ADMIN_TOKEN": "replace-me-with-a-long-random-string"}, "UXPIN_ADMIN_TOKEN", "placeholder"},
@@ -183,17 +187,18 @@ func TestLoadConfigMinimal(t *testing.T) {
 		t.Fatalf("LoadConfig(%v) error = %v; want nil", env, err)
 	}
 	want := &Config{
-		AppToken:         fakeAppToken,
-		BotToken:         fakeBotToken,
-		APIURL:           "https://slack.com/api/",
-		Approvers:        []string{"U0APPROVER"},
-		Admins:           []string{"U0ADMIN"},
-		DBPath:           "data/uxpin-access.db",
-		HTTPAddr:         "127.0.0.1:8080",
-		ReminderInterval: 24 * time.Hour,
-		EscalateAfter:    48 * time.Hour,
-		LogFormat:        "text",
-		LogLevel:         "info",
+		AppToken:          fakeAppToken,
+		BotToken:          fakeBotToken,
+		APIURL:            "https://slack.com/api/",
+		Approvers:         []string{"U0APPROVER"},
+		Admins:            []string{"U0ADMIN"},
+		DBPath:            "data/uxpin-access.db",
+		HTTPAddr:          "127.0.0.1:8080",
+		ReminderInterval:  24 * time.Hour,
+		EscalateAfter:     48 * time.Hour,
+		LogFormat:         "text",
+		LogLevel:          "info",
+		SocketConnections: 2,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("LoadConfig(%v) = %#v; want %#v", env, *c, *want)
