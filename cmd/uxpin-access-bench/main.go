@@ -50,7 +50,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this `file`")
 	blockProfile := fs.String("blockprofile", "", "write a profile of where goroutines waited (blocking and mutexes) to this `file`")
 	verbose := fs.Bool("v", false, "log the bot's warnings and errors to standard error")
-	only := fs.String("only", "", "run only these comma-separated `sections` (1-6), e.g. to profile one")
+	only := fs.String("only", "", "run only these comma-separated `sections` (1-7), e.g. to profile one")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: uxpin-access-bench [-small] [-json FILE] [-dir DIR] [-cpuprofile FILE] [-blockprofile FILE] [-only 1,2] [-v]")
 		fs.PrintDefaults()
@@ -77,7 +77,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		// Start from empty databases.
-		for _, name := range []string{"acks.db", "lifecycles.db", "bare.db", "drain.db", "workfirst.db", "seed-*.db"} {
+		for _, name := range []string{"acks.db", "lifecycles.db", "bare.db", "drain.db", "workfirst.db", "conns-*.db", "seed-*.db"} {
 			matches, _ := filepath.Glob(filepath.Join(cfg.dir, name))
 			for _, m := range matches {
 				_ = os.Remove(m)
@@ -162,6 +162,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	phase("5", "backlog drain", func() error { return benchDrain(ctx, cfg, rep) })
 	phase("6", "work first", func() error { return benchWorkFirst(ctx, cfg, rep) })
+	phase("7", "acks over several connections", func() error { return benchConnections(ctx, cfg, rep) })
 	if ctx.Err() != nil {
 		rep.fail("interrupted")
 	}

@@ -71,6 +71,9 @@ type stackConfig struct {
 	Admins    []string
 	Delivery  delivery.Options
 	Log       *slog.Logger
+	// Connections is how many Socket Mode connections the bot holds;
+	// zero means one.
+	Connections int
 }
 
 // stack is the whole bot wired as cmd/uxpin-access-bot's Main.Open wires it
@@ -87,6 +90,7 @@ type stack struct {
 	Bot     *bot.Bot
 	Worker  *delivery.Worker
 	acks    *ackRecorder
+	conns   []struct{} // one per Socket Mode connection asked for
 
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -99,7 +103,7 @@ func openStack(f *fakeslack.Server, c stackConfig) (*stack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", c.DBPath, err)
 	}
-	s := &stack{fake: f, DB: db}
+	s := &stack{fake: f, DB: db, conns: make([]struct{}, max(1, c.Connections))}
 	s.Metrics = ops.NewMetrics(db, nil)
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	base.MaxIdleConnsPerHost = 64 // as the bot's wiring does
@@ -121,6 +125,7 @@ func openStack(f *fakeslack.Server, c stackConfig) (*stack, error) {
 		Drafts:        db,
 	})
 	s.Bot = bot.New(s.API, s.Handler, c.Log)
+	s.Bot.SetConnections(c.Connections)
 	s.acks = &ackRecorder{Metrics: s.Metrics}
 	s.Bot.Observe(s.acks)
 	opts := c.Delivery
@@ -157,7 +162,8 @@ func (s *stack) start() error {
 
 // waitReady waits until the bot's Socket Mode connection is up.
 func (s *stack) waitReady(ctx context.Context) error {
-	if err := fakeslack.WaitFor(ctx, func() bool { return s.Bot.Connected() && s.fake.Connected() }); err != nil {
+	want := max(1, len(s.conns))
+	if err := fakeslack.WaitFor(ctx, func() bool { return s.Bot.ConnectionsUp() == want && s.fake.ActiveConnections() == want }); err != nil {
 		return fmt.Errorf("the bot did not connect: %w", err)
 	}
 	return nil
