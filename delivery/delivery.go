@@ -34,7 +34,9 @@ type Store interface {
 	// over (without reading) those skip reports.
 	DueNoticesExcept(ctx context.Context, now time.Time, limit int, skip func(id uint64) bool) ([]access.Notice, error)
 	NextDue(ctx context.Context) (time.Time, bool, error)
-	MarkSent(ctx context.Context, id uint64, ref *access.MessageRef) error
+	// MarkSentMany writes delivered notices off the outbox: ids[i] with
+	// the message it became, refs[i] (nil for updates).
+	MarkSentMany(ctx context.Context, ids []uint64, refs []*access.MessageRef) error
 	Reschedule(ctx context.Context, id uint64, attempts int, next time.Time, lastErr string) error
 	Abandon(ctx context.Context, id uint64, reason string) error
 	MessageRefs(ctx context.Context, requestID string, kind access.NoticeKind) ([]access.MessageRef, error)
@@ -119,6 +121,7 @@ type Worker struct {
 	history map[string]map[string]string
 	// panics counts, per notice, the attempts that panicked.
 	panics map[uint64]int
+	marks  marks
 }
 
 // New returns a Worker.
@@ -143,7 +146,7 @@ func New(store Store, api SlackAPI, render Renderer, log *slog.Logger, opts Opti
 	}
 	w := &Worker{store: store, api: api, render: render, log: log, opts: opts,
 		pacer:     newPacer(opts.Limits, opts.Now),
-		uncertain: map[uint64]bool{}, history: map[string]map[string]string{}, panics: map[uint64]int{}}
+		uncertain: map[uint64]bool{}, history: map[string]map[string]string{}, panics: map[uint64]int{}, marks: marks{pending: map[uint64]*access.MessageRef{}}}
 	w.ims = &imCache{store: store, api: api, pacer: w.pacer, call: w.call, ims: map[string]string{}}
 	return w
 }
@@ -158,6 +161,9 @@ func (w *Worker) call(ctx context.Context) (context.Context, context.CancelFunc)
 // restart is often what fixed the cause, and the messages are overdue.
 func (w *Worker) Run(ctx context.Context) error {
 	w.started = w.opts.Now()
+	var flusher sync.WaitGroup
+	flusher.Go(func() { w.flushEvery(ctx) })
+	defer flusher.Wait()
 	w.drain(ctx, time.Unix(1<<40, 0))
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -179,8 +185,12 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 }
 
-// Drain delivers every notice that is due now, once each.
-func (w *Worker) Drain(ctx context.Context) { w.drain(ctx, time.Time{}) }
+// Drain delivers every notice that is due now, once each, and writes them
+// off the outbox before it returns.
+func (w *Worker) Drain(ctx context.Context) {
+	w.drain(ctx, time.Time{})
+	w.flushMarks(context.WithoutCancel(ctx))
+}
 
 // deliver sends one notice that posts or updates messages.
 func (w *Worker) deliver(ctx context.Context, n access.Notice) {

@@ -41,26 +41,36 @@ func classOf(k access.NoticeKind) class {
 
 // laneKey is the unit delivered in order by one lane: the posts to one
 // recipient, the updates of one kind for one request, one user's Home tab.
-func laneKey(n access.Notice) string {
-	switch {
-	case n.Kind == access.NoticeHome:
-		return "home:" + n.To
-	case n.Kind.IsUpdate():
-		return "update:" + n.RequestID + ":" + string(n.Kind)
-	}
-	return "post:" + n.To
+type laneKey struct {
+	kind access.NoticeKind // "" for posts
+	to   string            // recipient of posts and Home tabs
+	req  string            // request of updates
 }
 
-// postsOf keys the posts of one kind for one request (and, with to, one
+func laneOf(n access.Notice) laneKey {
+	switch {
+	case n.Kind == access.NoticeHome:
+		return laneKey{kind: n.Kind, to: n.To}
+	case n.Kind.IsUpdate():
+		return laneKey{kind: n.Kind, req: n.RequestID}
+	}
+	return laneKey{to: n.To}
+}
+
+// postsKey names the posts of one kind for one request (and, with to, one
 // recipient), which updates and reminders wait for.
-func postsOf(requestID string, kind access.NoticeKind, to string) string {
-	return requestID + "\x00" + string(kind) + "\x00" + to
+type postsKey struct {
+	req  string
+	kind access.NoticeKind
+	to   string
 }
 
 // lane is one group of notices handed to a goroutine.
 type lane struct {
-	key   string
+	key   laneKey
 	class class
+	first uint64   // the lowest notice ID, for queue order
+	ids   []uint64 // planned
 	ns    []access.Notice
 }
 
@@ -70,7 +80,11 @@ type pass struct {
 	known    map[uint64]access.Notice
 	inflight map[uint64]access.Notice
 	done     map[uint64]bool
-	busy     map[string]class // lanes in flight, by key
+	busy     map[laneKey]class // lanes in flight
+
+	// Reused by plan, which runs after every few messages.
+	owed  map[postsKey]bool
+	lanes map[laneKey]*lane
 }
 
 func (p *pass) skip(id uint64) bool {
@@ -82,47 +96,72 @@ func (p *pass) skip(id uint64) bool {
 // plan returns the lanes that may start now, in delivery order.
 func (p *pass) plan() []lane {
 	// What updates and reminders wait for: posts queued or in flight.
-	owed := map[string]bool{}
-	for _, m := range []map[uint64]access.Notice{p.known, p.inflight} {
-		for _, n := range m {
-			if !n.Kind.IsUpdate() && n.Kind != access.NoticeHome {
-				owed[postsOf(n.RequestID, n.Kind, "")] = true
-				owed[postsOf(n.RequestID, n.Kind, n.To)] = true
+	if p.owed == nil {
+		p.owed, p.lanes = map[postsKey]bool{}, map[laneKey]*lane{}
+	}
+	owed, lanes := p.owed, p.lanes
+	clear(owed)
+	clear(lanes)
+	waiting := false // for posts: any update or reminder known?
+	for _, n := range p.known {
+		if n.Kind.IsUpdate() || n.Kind == access.NoticeReminder {
+			waiting = true
+			break
+		}
+	}
+	if waiting {
+		for _, m := range []map[uint64]access.Notice{p.known, p.inflight} {
+			for _, n := range m {
+				if !n.Kind.IsUpdate() && n.Kind != access.NoticeHome {
+					owed[postsKey{n.RequestID, n.Kind, ""}] = true
+					owed[postsKey{n.RequestID, n.Kind, n.To}] = true
+				}
 			}
 		}
 	}
-	lanes := map[string]*lane{}
 	for _, n := range p.known {
 		switch {
-		case n.Kind.IsUpdate() && owed[postsOf(n.RequestID, n.Kind.UpdatedKind(), "")]:
+		case n.Kind.IsUpdate() && owed[postsKey{n.RequestID, n.Kind.UpdatedKind(), ""}]:
 			continue
-		case n.Kind == access.NoticeReminder && owed[postsOf(n.RequestID, access.NoticeApprovalCard, n.To)]:
+		case n.Kind == access.NoticeReminder && owed[postsKey{n.RequestID, access.NoticeApprovalCard, n.To}]:
 			continue
 		}
-		key := laneKey(n)
+		key := laneOf(n)
 		if _, ok := p.busy[key]; ok {
 			continue // after the lane in flight, in order
 		}
 		l := lanes[key]
 		if l == nil {
-			l = &lane{key: key, class: classRefresh}
+			l = &lane{key: key, class: classRefresh, first: n.ID}
 			lanes[key] = l
 		}
-		l.ns = append(l.ns, n)
+		l.ids = append(l.ids, n.ID)
 		l.class = min(l.class, classOf(n.Kind))
+		l.first = min(l.first, n.ID)
 	}
 	out := make([]lane, 0, len(lanes))
 	for _, l := range lanes {
-		// Acting notices first, then in the order they were queued.
-		slices.SortFunc(l.ns, func(a, b access.Notice) int {
-			return cmp.Or(cmp.Compare(classOf(a.Kind), classOf(b.Kind)), cmp.Compare(a.ID, b.ID))
-		})
 		out = append(out, *l)
 	}
 	slices.SortFunc(out, func(a, b lane) int {
-		return cmp.Or(cmp.Compare(a.class, b.class), cmp.Compare(a.ns[0].ID, b.ns[0].ID))
+		return cmp.Or(cmp.Compare(a.class, b.class), cmp.Compare(a.first, b.first))
 	})
 	return out
+}
+
+// take moves lane l's notices from known to in flight, acting notices first,
+// then in the order they were queued.
+func (p *pass) take(l *lane) {
+	l.ns = make([]access.Notice, 0, len(l.ids))
+	for _, id := range l.ids {
+		n := p.known[id]
+		delete(p.known, id)
+		p.inflight[id] = n
+		l.ns = append(l.ns, n)
+	}
+	slices.SortFunc(l.ns, func(a, b access.Notice) int {
+		return cmp.Or(cmp.Compare(classOf(a.Kind), classOf(b.Kind)), cmp.Compare(a.ID, b.ID))
+	})
 }
 
 // drain delivers the notices due at asOf (zero: now), each at most once per
@@ -131,7 +170,7 @@ func (p *pass) plan() []lane {
 // notices are picked up without waiting for the others.
 func (w *Worker) drain(ctx context.Context, asOf time.Time) {
 	const page = 512
-	p := &pass{known: map[uint64]access.Notice{}, inflight: map[uint64]access.Notice{}, done: map[uint64]bool{}, busy: map[string]class{}}
+	p := &pass{known: map[uint64]access.Notice{}, inflight: map[uint64]access.Notice{}, done: map[uint64]bool{}, busy: map[laneKey]class{}}
 	finished := make(chan lane, w.opts.Lanes)
 	running, refreshing := 0, 0
 	// Refreshes are paced by Slack's workspace-wide tiers, so a few lanes
@@ -158,7 +197,7 @@ func (w *Worker) drain(ctx context.Context, asOf time.Time) {
 		if now.IsZero() {
 			now = w.opts.Now()
 		}
-		due, err := w.store.DueNoticesExcept(ctx, now, page, p.skip)
+		due, err := w.store.DueNoticesExcept(ctx, now, page, func(id uint64) bool { return p.skip(id) || w.marks.has(id) })
 		if err != nil {
 			w.log.Error("outbox: read failed", "err", err)
 			return
@@ -166,14 +205,15 @@ func (w *Worker) drain(ctx context.Context, asOf time.Time) {
 		for _, n := range due {
 			p.known[n.ID] = n
 		}
-		for _, l := range p.plan() {
+		var planned []lane
+		if running < w.opts.Lanes {
+			planned = p.plan()
+		}
+		for _, l := range planned {
 			if running == w.opts.Lanes || (l.class == classRefresh && refreshing == maxRefresh) {
 				continue
 			}
-			for _, n := range l.ns {
-				delete(p.known, n.ID)
-				p.inflight[n.ID] = n
-			}
+			p.take(&l)
 			p.busy[l.key] = l.class
 			running++
 			if l.class == classRefresh {
@@ -189,30 +229,52 @@ func (w *Worker) drain(ctx context.Context, asOf time.Time) {
 		}
 		// Wait for lanes to free up before reading the outbox again: at
 		// least a quarter of them, or whatever finished within a short
-		// while, so that reading does not cost more than delivering.
-		wait := time.NewTimer(refetchDelay)
+		// while, so that reading does not cost more than delivering; or
+		// for new notices, which may need to go before what is running.
+		// Nothing wakes the loop while lanes only wait on Slack's pace.
+		var timer *time.Timer
+		var soon <-chan time.Time
 		for freed := 0; running > 0 && freed < max(1, w.opts.Lanes/4); {
 			select {
 			case l := <-finished:
 				release(l)
 				freed++
-			case <-wait.C:
-				if freed > 0 {
-					freed = w.opts.Lanes // enough: read again
+				if timer == nil {
+					timer = time.NewTimer(w.refetch())
+					soon = timer.C
 				}
-				wait.Reset(refetchDelay)
+			case <-soon:
+				freed = w.opts.Lanes // enough: read again
+			case <-w.store.Wake():
+				// New notices: read them soon, together with any that
+				// follow within the refetch delay.
+				if timer == nil {
+					timer = time.NewTimer(w.refetch())
+					soon = timer.C
+				}
 			case <-ctx.Done():
-				wait.Stop()
+				if timer != nil {
+					timer.Stop()
+				}
 				return
 			}
 		}
-		wait.Stop()
+		if timer != nil {
+			timer.Stop()
+		}
 	}
 }
 
-// refetchDelay bounds how long finished lanes wait for company before the
-// outbox is read again.
-const refetchDelay = 5 * time.Millisecond
+// refetch bounds how long finished lanes wait for company before the outbox
+// is read again. Paced to Slack's limits, messages leave tens of
+// milliseconds apart at best, so waiting longer costs no delivery time and
+// saves reading and planning the queue after every single message.
+func (w *Worker) refetch() time.Duration {
+	if w.opts.Limits.Off {
+		return 5 * time.Millisecond
+	}
+	return 25 * time.Millisecond
+}
 
 // deliverLane delivers one lane's notices: a recipient's posts in order, or
 // one collapsed update or Home refresh.

@@ -33,7 +33,8 @@ func (w *Worker) post(ctx context.Context, n access.Notice, r *access.Request) e
 					return err
 				}
 			}
-			return w.sent(ctx, n, channel, ts)
+			w.sent(n, channel, ts)
+			return nil
 		}
 	}
 	text, blocks, err := w.render(ctx, n, r)
@@ -75,20 +76,15 @@ func (w *Worker) post(ctx context.Context, n access.Notice, r *access.Request) e
 		ch = channel
 	}
 	w.ims.learn(n.To, ch)
-	return w.sent(ctx, n, ch, ts)
+	w.sent(n, ch, ts)
+	return nil
 }
 
 // sent records that n's message is at channel/ts.
-func (w *Worker) sent(ctx context.Context, n access.Notice, channel, ts string) error {
-	ref := &access.MessageRef{NoticeID: n.ID, Kind: n.Kind, RequestID: n.RequestID, To: n.To, Channel: channel, TS: ts}
-	if err := w.store.MarkSent(ctx, n.ID, ref); err != nil {
-		// The message is out; remember that so a retry looks before posting.
-		w.setUncertain(n.ID, true)
-		return fmt.Errorf("mark notice %d sent: %w", n.ID, err)
-	}
+func (w *Worker) sent(n access.Notice, channel, ts string) {
+	w.marks.add(n.ID, &access.MessageRef{NoticeID: n.ID, Kind: n.Kind, RequestID: n.RequestID, To: n.To, Channel: channel, TS: ts})
 	w.setUncertain(n.ID, false)
 	w.log.Debug("outbox: delivered", "notice", n.ID, "kind", n.Kind, "request", n.RequestID)
-	return nil
 }
 
 func (w *Worker) setUncertain(id uint64, on bool) {
@@ -200,7 +196,7 @@ func (w *Worker) destination(ctx context.Context, n access.Notice) (channel, thr
 		return "", "", &slack.SlackErrorResponse{Err: "channel_not_found"}
 	}
 	if n.Kind == access.NoticeReminder {
-		refs, err := w.store.MessageRefs(ctx, n.RequestID, access.NoticeApprovalCard)
+		refs, err := w.messageRefs(ctx, n.RequestID, access.NoticeApprovalCard)
 		if err != nil {
 			return "", "", err
 		}

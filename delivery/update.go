@@ -12,7 +12,7 @@ import (
 // updateAll rewrites every message of kind for the request to show its
 // current state.
 func (w *Worker) updateAll(ctx context.Context, n access.Notice, r *access.Request, kind access.NoticeKind) error {
-	refs, err := w.store.MessageRefs(ctx, r.ID, kind)
+	refs, err := w.messageRefs(ctx, r.ID, kind)
 	if err != nil {
 		return err
 	}
@@ -26,7 +26,8 @@ func (w *Worker) updateAll(ctx context.Context, n access.Notice, r *access.Reque
 			return err
 		}
 	}
-	return w.markUpdated(ctx, n)
+	w.markUpdated(n)
+	return nil
 }
 
 // update re-renders message ref as notice n for the request's current state.
@@ -61,18 +62,14 @@ func (w *Worker) refreshHome(ctx context.Context, ns []access.Notice) {
 		}
 	}
 	for _, n := range ns {
-		if err := w.markUpdated(ctx, n); err != nil {
-			w.log.Error("outbox: mark failed", "notice", n.ID, "err", err)
-		}
+		w.markUpdated(n)
 	}
 }
 
-func (w *Worker) markUpdated(ctx context.Context, n access.Notice) error {
-	if err := w.store.MarkSent(ctx, n.ID, nil); err != nil {
-		return fmt.Errorf("mark notice %d sent: %w", n.ID, err)
-	}
+// markUpdated records that update or Home notice n was delivered.
+func (w *Worker) markUpdated(n access.Notice) {
+	w.marks.add(n.ID, nil)
 	w.log.Debug("outbox: delivered", "notice", n.ID, "kind", n.Kind, "request", n.RequestID)
-	return nil
 }
 
 // deliverUpdates rewrites a request's messages of one kind once for all the
@@ -91,9 +88,7 @@ func (w *Worker) deliverUpdates(ctx context.Context, ns []access.Notice) {
 	}
 	for _, n := range ns[:len(ns)-1] {
 		if err == nil {
-			if merr := w.markUpdated(ctx, n); merr != nil {
-				w.log.Error("outbox: mark failed", "notice", n.ID, "err", merr)
-			}
+			w.markUpdated(n)
 			continue
 		}
 		w.settle(ctx, n, err)

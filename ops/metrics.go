@@ -173,6 +173,16 @@ func okOutcome(resp *http.Response) string {
 	if err != nil {
 		return "network_error"
 	}
+	// Slack answers {"ok":true,…} or {"ok":false,…}: look at the start
+	// before paying for decoding the whole answer (a posted message's
+	// blocks, say).
+	if t := bytes.TrimLeft(body, " \t\r\n"); bytes.HasPrefix(t, []byte(`{"ok":true`)) {
+		return "ok"
+	} else if bytes.HasPrefix(t, []byte(`{"ok":false`)) {
+		return "error"
+	} else if !bytes.Contains(body, []byte(`"ok":false`)) && !bytes.Contains(body, []byte(`"ok": false`)) {
+		return "ok" // no "ok":false anywhere, so not at the top either
+	}
 	var v struct {
 		OK *bool `json:"ok"`
 	}

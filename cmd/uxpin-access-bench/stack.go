@@ -74,6 +74,9 @@ type stackConfig struct {
 	// Connections is how many Socket Mode connections the bot holds;
 	// zero means one.
 	Connections int
+	// APIURL is the fake Slack's Web API URL when the fake runs in another
+	// process (openStack's f is nil then).
+	APIURL string
 }
 
 // stack is the whole bot wired as cmd/uxpin-access-bot's Main.Open wires it
@@ -108,8 +111,18 @@ func openStack(f *fakeslack.Server, c stackConfig) (*stack, error) {
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	base.MaxIdleConnsPerHost = 64 // as the bot's wiring does
 	s.watch = newWatcher(s.Metrics.Transport(base), f)
-	hc := &http.Client{Transport: s.watch, Timeout: 30 * time.Second}
-	s.API = slack.New(benchBotToken, slack.OptionAppLevelToken(benchAppToken), slack.OptionAPIURL(f.APIURL()), slack.OptionHTTPClient(hc))
+	var transport http.RoundTripper = bot.SlimAnswers(s.watch)
+	if f == nil {
+		// The fake and the simulated users are in another process: nobody
+		// waits on the watcher, so keep its cost out of the bot's.
+		transport = bot.SlimAnswers(s.Metrics.Transport(base))
+	}
+	hc := &http.Client{Transport: transport, Timeout: 30 * time.Second}
+	apiURL := c.APIURL
+	if f != nil {
+		apiURL = f.APIURL()
+	}
+	s.API = slack.New(benchBotToken, slack.OptionAppLevelToken(benchAppToken), slack.OptionAPIURL(apiURL), slack.OptionHTTPClient(hc))
 	dir := bot.NewDirectory(s.API, c.Approvers, nil, 5*time.Minute)
 	s.Service = access.NewService(db, dir, access.Policy{
 		Admins:           c.Admins,
@@ -118,7 +131,7 @@ func openStack(f *fakeslack.Server, c stackConfig) (*stack, error) {
 		EscalateAfter:    48 * time.Hour,
 	}, nil)
 	s.Handler = handlers.New(s.Service, s.API, dir, c.Log, handlers.Options{
-		ResponseHosts: handlers.ResponseHostsFor(f.APIURL()),
+		ResponseHosts: handlers.ResponseHostsFor(apiURL),
 		Homes:         db,
 		AuditAPI:      s.API,
 		Workspace:     dir,
@@ -340,6 +353,9 @@ func (w *watcher) RoundTrip(req *http.Request) (*http.Response, error) {
 	case method == "chat.postMessage" && reqID != "":
 		w.add("req:"+reqID, func(e *watchEntry) { e.posts = append(e.posts, posted{ans.Channel, ans.TS, to}) })
 	case method == "views.open" && ans.View.ID != "":
+		if w.fake == nil {
+			break
+		}
 		if v, ok := w.fake.View(ans.View.ID); ok {
 			w.add("views:"+v.User, func(e *watchEntry) { e.views = append(e.views, v.ID) })
 		}
