@@ -44,6 +44,8 @@ type Observer interface {
 	ObserveAck(kind string, d time.Duration)
 	ObserveWork(kind string, d time.Duration)
 	Reconnected()
+	// Panicked counts a panic recovered while handling an envelope.
+	Panicked(where string)
 }
 
 type nopObserver struct{}
@@ -51,42 +53,100 @@ type nopObserver struct{}
 func (nopObserver) ObserveAck(string, time.Duration)  {}
 func (nopObserver) ObserveWork(string, time.Duration) {}
 func (nopObserver) Reconnected()                      {}
+func (nopObserver) Panicked(string)                   {}
 
-// Bot runs a Socket Mode client and dispatches its envelopes.
+// maxInWork bounds the envelopes being worked on at once. Past it the
+// dispatcher waits for a slot before taking the next envelope (Slack holds
+// and retries what is not acked), so a stalled dependency cannot pile up
+// goroutines without end.
+const maxInWork = 1000
+
+// Bot runs Socket Mode connections and dispatches their envelopes. Slack
+// spreads envelopes over all of an app's connections (up to 10), so with
+// several a refresh or a drop of one leaves the others taking them; one
+// dispatcher and one deduplication serve them all, so an envelope is
+// handled once whichever connection brings it.
 type Bot struct {
-	client    *socketmode.Client
-	handler   Handler
-	log       *slog.Logger
-	connected atomic.Bool
-	inflight  sync.WaitGroup
+	api      *slack.Client
+	sockOpts []socketmode.Option
+	conns    []*conn
+	handler  Handler
+	log      *slog.Logger
+	inflight sync.WaitGroup
 	// workTimeout bounds one envelope's work, so a stuck Slack call cannot pin
 	// a goroutine for ever.
 	workTimeout time.Duration
 	envelopes   *recentSet
 	events      *recentSet
 	obs         Observer
-	everUp      bool
+	// slots holds one token per envelope in work.
+	slots chan struct{}
 }
 
-// New returns a Bot that uses api (created with the app-level token) for the
-// Socket Mode connection.
+// conn is one Socket Mode connection.
+type conn struct {
+	n      int
+	client *socketmode.Client
+	up     atomic.Bool
+	everUp bool // only the dispatcher touches it
+}
+
+// connEvent is an event and the connection it came on.
+type connEvent struct {
+	c   *conn
+	evt socketmode.Event
+}
+
+// New returns a Bot that uses api (created with the app-level token) for
+// one Socket Mode connection; SetConnections asks for more.
 func New(api *slack.Client, h Handler, log *slog.Logger, opts ...socketmode.Option) *Bot {
-	return &Bot{
-		client:      socketmode.New(api, opts...),
+	b := &Bot{
+		api:         api,
+		sockOpts:    opts,
 		handler:     h,
 		log:         log,
 		workTimeout: 30 * time.Second,
 		envelopes:   newRecentSet(10000),
 		events:      newRecentSet(10000),
 		obs:         nopObserver{},
+		slots:       make(chan struct{}, maxInWork),
+	}
+	b.SetConnections(1)
+	return b
+}
+
+// SetConnections makes the bot hold n Socket Mode connections (at least
+// one). Call it before Run.
+func (b *Bot) SetConnections(n int) {
+	b.conns = nil
+	for i := range max(1, n) {
+		b.conns = append(b.conns, &conn{n: i + 1, client: socketmode.New(b.api, b.sockOpts...)})
 	}
 }
 
 // Observe sends envelope timings and reconnections to o. Call it before Run.
 func (b *Bot) Observe(o Observer) { b.obs = o }
 
-// Connected reports whether the Socket Mode websocket is up.
-func (b *Bot) Connected() bool { return b.connected.Load() }
+// Connected reports whether at least one Socket Mode connection is up.
+func (b *Bot) Connected() bool {
+	for _, c := range b.conns {
+		if c.up.Load() {
+			return true
+		}
+	}
+	return false
+}
+
+// ConnectionsUp returns how many Socket Mode connections are up.
+func (b *Bot) ConnectionsUp() int {
+	n := 0
+	for _, c := range b.conns {
+		if c.up.Load() {
+			n++
+		}
+	}
+	return n
+}
 
 // Run connects and dispatches envelopes until ctx is cancelled or Slack refuses
 // the tokens (an error wrapping ErrAuth).
@@ -103,8 +163,25 @@ func (b *Bot) Run(ctx context.Context, drain time.Duration) error {
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 
-	errc := make(chan error, 1)
-	go func() { errc <- b.client.RunContext(runCtx) }()
+	errc := make(chan error, len(b.conns))
+	events := make(chan connEvent)
+	for _, c := range b.conns {
+		go func() { errc <- c.client.RunContext(runCtx) }()
+		go func() {
+			for {
+				select {
+				case <-runCtx.Done():
+					return
+				case evt := <-c.client.Events:
+					select {
+					case events <- connEvent{c, evt}:
+					case <-runCtx.Done():
+						return
+					}
+				}
+			}
+		}()
+	}
 
 	var runErr error
 	stopping := ctx.Done()
@@ -129,14 +206,15 @@ loop:
 		case err := <-errc:
 			runErr = err
 			break loop
-		case evt := <-b.client.Events:
+		case ce := <-events:
+			evt := ce.evt
 			if drained != nil {
 				if evt.Request != nil && evt.Request.EnvelopeID != "" {
 					b.log.Info("shutdown: envelope left unacked for Slack to redeliver", "envelope_id", evt.Request.EnvelopeID, "type", evt.Type)
 				}
 				continue
 			}
-			if err := b.dispatch(workCtx, evt); err != nil {
+			if err := b.dispatch(workCtx, ce.c, evt); err != nil {
 				runErr = err
 				break loop
 			}
@@ -147,7 +225,9 @@ loop:
 		// give the last acks a moment to reach the socket before closing it.
 		time.Sleep(ackFlushGrace)
 	}
-	b.connected.Store(false)
+	for _, c := range b.conns {
+		c.up.Store(false)
+	}
 	cancel()
 	if drained == nil {
 		// Ended by an error, not by ctx: still let started work finish.
@@ -183,42 +263,42 @@ func isAuthError(err error) bool {
 
 // dispatch acks evt's envelope and starts its work. It returns an error only
 // for conditions that must end the program.
-func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event) error {
+func (b *Bot) dispatch(ctx context.Context, c *conn, evt socketmode.Event) error {
 	switch evt.Type {
 	case socketmode.EventTypeConnecting:
-		b.connected.Store(false)
-		b.log.Debug("socket mode: connecting")
+		c.up.Store(false)
+		b.log.Debug("socket mode: connecting", "connection", c.n)
 	case socketmode.EventTypeConnected:
-		b.connected.Store(true)
-		if b.everUp {
+		c.up.Store(true)
+		if c.everUp {
 			b.obs.Reconnected()
 		}
-		b.everUp = true
-		b.log.Info("socket mode: connected")
+		c.everUp = true
+		b.log.Info("socket mode: connected", "connection", c.n, "up", b.ConnectionsUp(), "of", len(b.conns))
 	case socketmode.EventTypeConnectionError:
-		b.connected.Store(false)
-		b.log.Warn("socket mode: connection error, slack-go will retry", "err", evt.Data)
+		c.up.Store(false)
+		b.log.Warn("socket mode: connection error, slack-go will retry", "connection", c.n, "err", evt.Data)
 	case socketmode.EventTypeInvalidAuth:
 		return fmt.Errorf("%w: invalid_auth while connecting", ErrAuth)
 	case socketmode.EventTypeHello, socketmode.EventTypeDisconnect:
 	case socketmode.EventTypeIncomingError, socketmode.EventTypeErrorWriteFailed:
 		b.log.Warn("socket mode: websocket error", "type", evt.Type, "err", evt.Data)
 	case socketmode.EventTypeErrorBadMessage:
-		b.ackBadMessage(evt)
+		b.ackBadMessage(c, evt)
 	}
 	if evt.Request == nil || evt.Request.EnvelopeID == "" {
 		return nil
 	}
 	if b.envelopes.seen(evt.Request.EnvelopeID) {
 		// Acked again so Slack stops resending; the work was done once.
-		b.ack(evt.Request, nil)
+		b.ack(c, evt.Request, nil)
 		b.log.Info("duplicate envelope ignored", "envelope_id", evt.Request.EnvelopeID, "type", evt.Type)
 		return nil
 	}
 	start := time.Now()
 	kind := string(evt.Type)
 	ack := func(payload any) {
-		b.ack(evt.Request, payload)
+		b.ack(c, evt.Request, payload)
 		b.obs.ObserveAck(kind, time.Since(start))
 	}
 	switch evt.Type {
@@ -235,7 +315,7 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event) error {
 			ack(nil)
 			return nil
 		}
-		b.interactive(ctx, evt, cb, start)
+		b.interactive(ctx, c, evt, cb, start)
 	case socketmode.EventTypeEventsAPI:
 		ev, ok := evt.Data.(slackevents.EventsAPIEvent)
 		ack(nil)
@@ -254,18 +334,20 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event) error {
 	return nil
 }
 
-func (b *Bot) interactive(ctx context.Context, evt socketmode.Event, cb slack.InteractionCallback, start time.Time) {
+func (b *Bot) interactive(ctx context.Context, c *conn, evt socketmode.Event, cb slack.InteractionCallback, start time.Time) {
 	kind := string(evt.Type) + "/" + string(cb.Type)
 	ack := func(payload any) {
-		b.ack(evt.Request, payload)
+		b.ack(c, evt.Request, payload)
 		b.obs.ObserveAck(kind, time.Since(start))
 	}
 	switch cb.Type {
 	case slack.InteractionTypeViewSubmission:
 		// Validation must answer in the ack, within Slack's 3 s: run it now,
 		// under a deadline that leaves room for the ack itself.
+		b.slots <- struct{}{}
 		b.inflight.Add(1)
 		go func() {
+			defer func() { <-b.slots }()
 			defer b.inflight.Done()
 			vctx, cancel := context.WithTimeout(ctx, 2500*time.Millisecond)
 			defer cancel()
@@ -290,6 +372,7 @@ func (b *Bot) safeSubmission(ctx context.Context, cb slack.InteractionCallback) 
 	defer func() {
 		if p := recover(); p != nil {
 			b.log.Error("panic in view submission handler", "panic", fmt.Sprint(p), "callback_id", cb.View.CallbackID)
+			b.obs.Panicked("view_submission")
 			resp = nil
 		}
 	}()
@@ -300,13 +383,16 @@ func (b *Bot) safeSubmission(ctx context.Context, cb slack.InteractionCallback) 
 // one hostile payload cannot take the process down.
 func (b *Bot) work(ctx context.Context, evt socketmode.Event, f func(context.Context)) {
 	start := time.Now()
+	b.slots <- struct{}{}
 	b.inflight.Add(1)
 	go func() {
+		defer func() { <-b.slots }()
 		defer b.inflight.Done()
 		defer func() { b.obs.ObserveWork(string(evt.Type), time.Since(start)) }()
 		defer func() {
 			if p := recover(); p != nil {
-				b.log.Error("panic while handling envelope", "type", evt.Type, "panic", fmt.Sprint(p))
+				b.log.Error("panic while handling envelope", "type", evt.Type, "envelope_id", evt.Request.EnvelopeID, "panic", fmt.Sprint(p))
+				b.obs.Panicked("envelope")
 			}
 		}()
 		wctx, cancel := context.WithTimeout(ctx, b.workTimeout)
@@ -315,20 +401,21 @@ func (b *Bot) work(ctx context.Context, evt socketmode.Event, f func(context.Con
 	}()
 }
 
-func (b *Bot) ack(req *socketmode.Request, payload any) {
+// ack acks an envelope on the connection that brought it.
+func (b *Bot) ack(c *conn, req *socketmode.Request, payload any) {
 	if req == nil || req.EnvelopeID == "" {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
 	defer cancel()
-	if err := b.client.AckCtx(ctx, req.EnvelopeID, payload); err != nil {
+	if err := c.client.AckCtx(ctx, req.EnvelopeID, payload); err != nil {
 		b.log.Warn("socket mode: ack failed", "envelope_id", req.EnvelopeID, "err", err)
 	}
 }
 
 // ackBadMessage acks an envelope slack-go could not parse: it carries no
 // Request, and an unacked envelope would be redelivered by Slack.
-func (b *Bot) ackBadMessage(evt socketmode.Event) {
+func (b *Bot) ackBadMessage(c *conn, evt socketmode.Event) {
 	bad, ok := evt.Data.(*socketmode.ErrorBadMessage)
 	if !ok {
 		return
@@ -340,6 +427,6 @@ func (b *Bot) ackBadMessage(evt socketmode.Event) {
 	_ = json.Unmarshal(bad.Message, &env)
 	b.log.Warn("socket mode: malformed envelope ignored", "type", env.Type, "envelope_id", env.EnvelopeID, "err", bad.Cause)
 	if env.EnvelopeID != "" {
-		b.ack(&socketmode.Request{EnvelopeID: env.EnvelopeID}, nil)
+		b.ack(c, &socketmode.Request{EnvelopeID: env.EnvelopeID}, nil)
 	}
 }

@@ -2,8 +2,11 @@ package delivery
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
+
+	"github.com/slack-go/slack"
 )
 
 // Limits are the Web API rates the worker paces itself to, so that a burst
@@ -20,6 +23,9 @@ type Limits struct {
 	Tier3PerMinute float64
 	// Tier4PerMinute covers views.publish (Slack: 100).
 	Tier4PerMinute float64
+	// TierBurst is how many tiered calls a quiet tier takes at once; zero
+	// means a fifth of its per-minute rate (tier 3: 10).
+	TierBurst int
 	// Off disables pacing, for benchmarks against a fake Slack without
 	// limits; production never sets it.
 	Off bool
@@ -153,9 +159,9 @@ func (p *pacer) bucketLocked(key string) *bucket {
 	var rate, burst float64
 	switch key {
 	case keyTier3:
-		rate, burst = p.limits.Tier3PerMinute/60, max(1, p.limits.Tier3PerMinute/5)
+		rate, burst = p.limits.Tier3PerMinute/60, p.tierBurst(p.limits.Tier3PerMinute)
 	case keyTier4:
-		rate, burst = p.limits.Tier4PerMinute/60, max(1, p.limits.Tier4PerMinute/5)
+		rate, burst = p.limits.Tier4PerMinute/60, p.tierBurst(p.limits.Tier4PerMinute)
 	default:
 		rate, burst = p.limits.PostPerChannel, float64(p.limits.PostBurst)
 	}
@@ -165,6 +171,13 @@ func (p *pacer) bucketLocked(key string) *bucket {
 	b = &bucket{max: rate, rate: rate, burst: burst, tokens: burst, last: p.now()}
 	p.buckets[key] = b
 	return b
+}
+
+func (p *pacer) tierBurst(perMinute float64) float64 {
+	if p.limits.TierBurst > 0 {
+		return float64(p.limits.TierBurst)
+	}
+	return max(1, perMinute/5)
 }
 
 // reserve takes a token from key's bucket and returns the wait before use.
@@ -221,4 +234,17 @@ func (p *pacer) succeeded(key string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.bucketLocked(key).succeeded()
+}
+
+// answered tells the pacer how a call on key went: a 429 teaches its
+// bucket, a success wins some rate back.
+func (p *pacer) answered(key string, err error) {
+	p.done(key)
+	if rl, ok := errors.AsType[*slack.RateLimitedError](err); ok {
+		p.throttled(key, rl.RetryAfter)
+		return
+	}
+	if err == nil {
+		p.succeeded(key)
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -362,21 +361,28 @@ func taskHistory(r *access.Request) slack.Block {
 }
 
 // Render builds the message a notice becomes, from the request as stored now,
-// with approval cards showing the seat budget as it stands.
-func (h *Handler) Render(n access.Notice, r *access.Request) (string, []slack.Block) {
+// with approval cards showing the seat budget as it stands. It fails only
+// when the budget cannot be read, so the card is tried again rather than
+// shown without it.
+func (h *Handler) Render(ctx context.Context, n access.Notice, r *access.Request) (string, []slack.Block, error) {
 	if access.IsReviewID(n.RequestID) {
-		return h.renderReview(n)
+		text, blocks := h.renderReview(n)
+		return text, blocks, nil
 	}
 	if n.Kind == access.NoticeApprovalCard || n.Kind == access.NoticeCardsUpdate {
 		if role, ok := access.NeedsSeat(r); ok && r.State == access.StatePending {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			if b, err := h.svc.Budget(ctx, role); err == nil && b.Tracked() {
-				return approvalCard(r, &b)
+			b, err := h.svc.Budget(ctx, role)
+			if err != nil {
+				return "", nil, fmt.Errorf("seat budget for %s: %w", r.ID, err)
+			}
+			if b.Tracked() {
+				text, blocks := approvalCard(r, &b)
+				return text, blocks, nil
 			}
 		}
 	}
-	return Render(n, r)
+	text, blocks := Render(n, r)
+	return text, blocks, nil
 }
 
 // Render builds the message a notice becomes, from the request as stored now.

@@ -79,6 +79,7 @@ type Handler struct {
 	stop          chan struct{} // closed by Wait: batches check at once
 	stopOnce      sync.Once
 	bg            sync.WaitGroup
+	audits        auditGate
 }
 
 // New returns a Handler.

@@ -172,6 +172,11 @@ func (h *Handler) Wait() {
 
 // runAudit reconciles text against the ledger and DMs actor the report.
 func (h *Handler) runAudit(ctx context.Context, actor, text string) {
+	leave, ok := h.auditSlot(ctx, actor)
+	if !ok {
+		return
+	}
+	defer leave()
 	var people map[string]access.Person
 	if h.workspace != nil {
 		var err error

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
@@ -37,6 +36,12 @@ type Metrics struct {
 	reconnects       prometheus.Counter
 	deliveryFailures *prometheus.CounterVec
 	slackCalls       *prometheus.CounterVec
+	panics           *prometheus.CounterVec
+}
+
+// WriteErrorCounter counts failed database commits.
+type WriteErrorCounter interface {
+	WriteErrors() uint64
 }
 
 // NewMetrics registers the bot's metrics, state gauges read from src at
@@ -64,8 +69,16 @@ func NewMetrics(src StateSource, now func() time.Time) *Metrics {
 		slackCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "uxpin_access_slack_api_calls_total", Help: "Slack Web API calls by method and outcome (ok, error, ratelimited, http_error, network_error).",
 		}, []string{"method", "outcome"}),
+		panics: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "uxpin_access_panics_total", Help: "Panics recovered, by where they happened (envelope, view_submission, notice).",
+		}, []string{"where"}),
 	}
-	reg.MustRegister(m.ackLatency, m.workLatency, m.reconnects, m.deliveryFailures, m.slackCalls,
+	if wc, ok := src.(WriteErrorCounter); ok {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "uxpin_access_database_write_errors_total", Help: "Database commits that failed (a full disk, say); nothing they carried was acknowledged.",
+		}, func() float64 { return float64(wc.WriteErrors()) }))
+	}
+	reg.MustRegister(m.ackLatency, m.workLatency, m.reconnects, m.deliveryFailures, m.slackCalls, m.panics,
 		&stateCollector{src: src, now: now},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -86,6 +99,9 @@ func (m *Metrics) ObserveWork(kind string, d time.Duration) {
 	m.workLatency.WithLabelValues(kind).Observe(d.Seconds())
 }
 
+// Panicked counts a recovered panic.
+func (m *Metrics) Panicked(where string) { m.panics.WithLabelValues(where).Inc() }
+
 // Reconnected counts a Socket Mode reconnection.
 func (m *Metrics) Reconnected() { m.reconnects.Inc() }
 
@@ -98,7 +114,22 @@ func (m *Metrics) DeliveryFailed(code string, permanent bool) {
 	m.deliveryFailures.WithLabelValues(code, p).Inc()
 }
 
-var methodRE = regexp.MustCompile(`^[a-z]+(\.[a-zA-Z]+)+$`)
+// slackMethods are the Web API methods counted by name; any other path (a
+// file download's name, say) is counted as "other", so that label values
+// stay few.
+var slackMethods = map[string]bool{}
+
+func init() {
+	for _, m := range []string{
+		"auth.test", "apps.connections.open", "chat.postMessage", "chat.postEphemeral", "chat.update", "chat.delete",
+		"conversations.open", "conversations.history", "conversations.replies", "conversations.info",
+		"users.info", "users.lookupByEmail", "usergroups.users.list",
+		"views.open", "views.push", "views.update", "views.publish",
+		"files.info", "files.upload", "files.getUploadURLExternal", "files.completeUploadExternal",
+	} {
+		slackMethods[m] = true
+	}
+}
 
 // Transport wraps base (nil: http.DefaultTransport) so that every Slack Web
 // API call is counted by method and outcome. It reads Slack's "ok" field
@@ -109,7 +140,7 @@ func (m *Metrics) Transport(base http.RoundTripper) http.RoundTripper {
 	}
 	return roundTripper(func(req *http.Request) (*http.Response, error) {
 		method := req.URL.Path[strings.LastIndexByte(req.URL.Path, '/')+1:]
-		if !methodRE.MatchString(method) {
+		if !slackMethods[method] {
 			method = "other"
 		}
 		resp, err := base.RoundTrip(req)
@@ -141,6 +172,16 @@ func okOutcome(resp *http.Response) string {
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	if err != nil {
 		return "network_error"
+	}
+	// Slack answers {"ok":true,…} or {"ok":false,…}: look at the start
+	// before paying for decoding the whole answer (a posted message's
+	// blocks, say).
+	if t := bytes.TrimLeft(body, " \t\r\n"); bytes.HasPrefix(t, []byte(`{"ok":true`)) {
+		return "ok"
+	} else if bytes.HasPrefix(t, []byte(`{"ok":false`)) {
+		return "error"
+	} else if !bytes.Contains(body, []byte(`"ok":false`)) && !bytes.Contains(body, []byte(`"ok": false`)) {
+		return "ok" // no "ok":false anywhere, so not at the top either
 	}
 	var v struct {
 		OK *bool `json:"ok"`

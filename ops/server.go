@@ -18,6 +18,9 @@ type Database interface {
 	EventSource
 	Ping(ctx context.Context) error
 	Backup(ctx context.Context, w io.Writer) (int64, error)
+	// WriteErr is the error of the last failed commit while no commit has
+	// succeeded since, else nil.
+	WriteErr() error
 }
 
 // Readiness reports whether Socket Mode is connected.
@@ -61,7 +64,12 @@ func (s *Server) Serve(ctx context.Context, addr string, ready func(net.Addr)) e
 	if err != nil {
 		return fmt.Errorf("UXPIN_HTTP_ADDR: %w", err)
 	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	// A client that stops reading must not hold a connection (or, before
+	// backups were copied first, a database transaction) for ever: every
+	// response must be written within WriteTimeout, except downloads,
+	// which extend their deadline as long as the client keeps reading.
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: writeTimeout, IdleTimeout: 2 * time.Minute}
 	if ready != nil {
 		ready(ln.Addr())
 	}
@@ -99,6 +107,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.db.Ping(ctx); err != nil {
 		text(w, http.StatusServiceUnavailable, "not ready: database does not answer")
+		return
+	}
+	if err := s.db.WriteErr(); err != nil {
+		text(w, http.StatusServiceUnavailable, "not ready: database writes failing: "+err.Error())
 		return
 	}
 	text(w, http.StatusOK, "ready")
@@ -143,7 +155,7 @@ func (s *Server) audit(format string) http.HandlerFunc {
 		}
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 		w.Header().Set("Cache-Control", "no-store")
-		if err := Export(r.Context(), s.db, w, format, rng); err != nil {
+		if err := Export(r.Context(), s.db, &deadlineWriter{w: w, rc: http.NewResponseController(w)}, format, rng); err != nil {
 			// Headers are gone; the client sees a truncated body.
 			s.log.Error("ops: audit export failed", "err", err)
 		}
@@ -155,10 +167,26 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.Header().Set("Cache-Control", "no-store")
-	n, err := s.db.Backup(r.Context(), w)
+	n, err := s.db.Backup(r.Context(), &deadlineWriter{w: w, rc: http.NewResponseController(w)})
 	if err != nil {
 		s.log.Error("ops: backup failed", "err", err)
 		return
 	}
 	s.log.Info("ops: backup streamed", "bytes", n)
+}
+
+// writeTimeout bounds writing one response, or one chunk of a download.
+const writeTimeout = 30 * time.Second
+
+// deadlineWriter gives each write of a download writeTimeout from now, so a
+// large backup can take as long as it needs while a stalled client is cut
+// off after writeTimeout.
+type deadlineWriter struct {
+	w  io.Writer
+	rc *http.ResponseController
+}
+
+func (d *deadlineWriter) Write(p []byte) (int, error) {
+	_ = d.rc.SetWriteDeadline(time.Now().Add(writeTimeout))
+	return d.w.Write(p)
 }

@@ -59,6 +59,10 @@ type Config struct {
 
 	SeatsEditor, SeatsAdmin int
 
+	// SocketConnections is how many Socket Mode connections the bot holds
+	// (SPEC §6); zero means one.
+	SocketConnections int
+
 	// MaxAccessDays bounds end dates; zero means access's default.
 	MaxAccessDays int
 	// LeaverAutoMax is the most leavers one check removes without asking.
@@ -142,7 +146,8 @@ func Open(c Config, apiURL string, o Options) (*Stack, error) {
 	if o.WrapTransport != nil {
 		rt = o.WrapTransport(rt)
 	}
-	hc := &http.Client{Transport: rt, Timeout: 30 * time.Second}
+	// Decode only the parts of Slack's answers the bot reads.
+	hc := &http.Client{Transport: bot.SlimAnswers(rt), Timeout: 30 * time.Second}
 	s.API = slack.New(c.BotToken, slack.OptionAppLevelToken(c.AppToken), slack.OptionAPIURL(apiURL), slack.OptionHTTPClient(hc))
 	s.Directory = bot.NewDirectory(s.API, c.ApproverUsers, c.ApproverGroups, bot.DirectoryOptions{Now: o.Now})
 	roleDirs := map[access.Role]access.Directory{}
@@ -164,6 +169,7 @@ func Open(c Config, apiURL string, o Options) (*Stack, error) {
 		LeaverWindow:  window,
 	})
 	s.Bot = bot.New(s.API, s.Handlers, o.Log)
+	s.Bot.SetConnections(c.SocketConnections)
 	s.Bot.Observe(s.Metrics)
 	s.Ops = ops.NewServer(db, s.Bot, s.Metrics, c.AdminToken, o.Log)
 	d := o.Delivery

@@ -87,15 +87,28 @@ type Options struct {
 	// Now is the clock used for timestamps the store fills in; nil means
 	// time.Now.
 	Now func() time.Time
+	// ReadOnly opens the file for reading only (a shared lock, no write
+	// ever), for exports and backups of a stopped bot.
+	ReadOnly bool
+	// FailCommits, if set, is asked before each commit; an error it returns
+	// fails the write as a full disk would. For fault-injection tests.
+	FailCommits func() error
 }
 
 // DB is an open database. Its methods are safe for concurrent use.
 type DB struct {
-	bolt    *bolt.DB
-	now     func() time.Time
-	wake    chan struct{}
-	commits atomic.Uint64
-	lastTx  *bolt.Tx // the last write transaction seen by count
+	bolt     *bolt.DB
+	now      func() time.Time
+	wake     chan struct{}
+	commits  atomic.Uint64
+	lastTx   *bolt.Tx // the last write transaction seen by count
+	failing  func() error
+	readOnly bool
+
+	// writeErr is the error of the last failed commit, cleared by the
+	// next one that succeeds; writeErrs counts failed commits.
+	writeErr  atomic.Pointer[error]
+	writeErrs atomic.Uint64
 
 	// The roster is read far more often than the ledger changes: it is
 	// cached, keyed by a generation that every ledger commit moves on.
@@ -121,7 +134,7 @@ func Open(path string, opts Options) (*DB, error) {
 	if timeout <= 0 {
 		timeout = DefaultLockTimeout
 	}
-	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opts.ReadOnly})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("open database %s: no lock after %s: %w", path, timeout, ErrInUse)
 	} else if err != nil {
@@ -130,12 +143,16 @@ func Open(path string, opts Options) (*DB, error) {
 	// Concurrent writers share one commit (and fsync) through Batch; keep
 	// the wait for company short, since a view submission's ack waits on it.
 	b.MaxBatchDelay = 2 * time.Millisecond
-	db := &DB{bolt: b, now: opts.Now, wake: make(chan struct{}, 1)}
+	db := &DB{bolt: b, now: opts.Now, wake: make(chan struct{}, 1), failing: opts.FailCommits, readOnly: opts.ReadOnly}
 	db.ledgerGen.Store(1) // the cache starts empty, at generation 0
 	if db.now == nil {
 		db.now = time.Now
 	}
-	if err := db.init(); err != nil {
+	initialize := db.init
+	if opts.ReadOnly {
+		initialize = db.check
+	}
+	if err := initialize(); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
@@ -180,6 +197,52 @@ func (db *DB) init() error {
 	return tx.Commit()
 }
 
+// check verifies, without writing, that a database opened read-only has a
+// schema this program reads.
+func (db *DB) check() error {
+	return db.view(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			return errors.New("not a uxpin-access-bot database (no meta bucket)")
+		}
+		switch v := meta.Get(keySchemaVersion); {
+		case len(v) != 8:
+			return fmt.Errorf("malformed schema version %x", v)
+		case binary.BigEndian.Uint64(v) != SchemaVersion:
+			return fmt.Errorf("schema version %d, this program understands %d: %w",
+				binary.BigEndian.Uint64(v), SchemaVersion, ErrNewerSchema)
+		}
+		return nil
+	})
+}
+
+// WriteErr returns the error of the last failed commit if no commit has
+// succeeded since, else nil: writes are failing (a full disk, say).
+func (db *DB) WriteErr() error {
+	if p := db.writeErr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// WriteErrors returns how many commits failed since Open.
+func (db *DB) WriteErrors() uint64 { return db.writeErrs.Load() }
+
+// OpenReads returns how many read transactions are open now.
+func (db *DB) OpenReads() int { return db.bolt.Stats().OpenTxN }
+
+// committed records how a commit went.
+func (db *DB) committed(err error) {
+	if err == nil {
+		if db.writeErr.Load() != nil {
+			db.writeErr.Store(nil)
+		}
+		return
+	}
+	db.writeErrs.Add(1)
+	db.writeErr.Store(&err)
+}
+
 // Close closes the database, waiting for open transactions to finish.
 func (db *DB) Close() error {
 	if err := db.bolt.Close(); err != nil {
@@ -202,21 +265,59 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 // Backup writes a consistent copy of the database to w while the bot keeps
-// running, and returns the number of bytes written.
+// running, and returns the number of bytes written. The copy is first made
+// to a temporary file next to the database, so the read transaction lasts
+// only as long as a local copy: a slow or stalled reader of w never holds
+// it open (which would stall every commit that grows the file).
 func (db *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	var n int64
-	err := db.view(func(tx *bolt.Tx) error {
-		var err error
-		n, err = tx.WriteTo(w)
+	if db.readOnly {
+		// Nothing writes to a file opened read-only: stream it directly.
+		var n int64
+		err := db.view(func(tx *bolt.Tx) (err error) {
+			n, err = tx.WriteTo(w)
+			return err
+		})
+		if err != nil {
+			return n, fmt.Errorf("backup database: %w", err)
+		}
+		return n, nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(db.bolt.Path()), ".backup-*.db")
+	if err != nil {
+		return 0, fmt.Errorf("backup database: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	if err := db.view(func(tx *bolt.Tx) error {
+		_, err := tx.WriteTo(tmp)
 		return err
-	})
+	}); err != nil {
+		return 0, fmt.Errorf("backup database: %w", err)
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return 0, fmt.Errorf("backup database: %w", err)
+	}
+	n, err := io.Copy(w, contextReader{ctx, tmp})
 	if err != nil {
 		return n, fmt.Errorf("backup database: %w", err)
 	}
 	return n, nil
+}
+
+// contextReader stops reading once ctx is done.
+type contextReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c contextReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // Wake returns a channel that receives a value (without blocking the writer,
@@ -253,7 +354,15 @@ func (db *DB) update(fn func(tx *bolt.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if db.failing != nil {
+		if err := db.failing(); err != nil {
+			db.committed(err)
+			return fmt.Errorf("commit: %w", err)
+		}
+	}
+	err = tx.Commit()
+	db.committed(err)
+	return err
 }
 
 // batch runs fn in a read-write transaction that concurrent callers share,
@@ -263,11 +372,39 @@ func (db *DB) update(fn func(tx *bolt.Tx) error) error {
 // that a rerun overwrites. The lifecycle steps are written that way: they
 // compute everything from the transaction's view.
 func (db *DB) batch(fn func(tx *bolt.Tx) error) error {
-	return db.bolt.Batch(func(tx *bolt.Tx) error {
+	var fnErr error
+	err := db.bolt.Batch(func(tx *bolt.Tx) error {
 		db.count(tx)
-		return fn(tx)
+		if fnErr = fn(tx); fnErr != nil {
+			return fnErr
+		}
+		if db.failing != nil {
+			if err := db.failing(); err != nil {
+				fnErr = nil
+				return &commitError{err}
+			}
+		}
+		return nil
 	})
+	switch {
+	case err == nil:
+		db.committed(nil)
+	case errors.Is(err, berrors.ErrDatabaseNotOpen):
+	case fnErr == nil || err != fnErr:
+		// Not fn's own refusal: the shared commit failed.
+		if ce, ok := errors.AsType[*commitError](err); ok {
+			err = fmt.Errorf("commit: %w", ce.err)
+		}
+		db.committed(err)
+	}
+	return err
 }
+
+// commitError is an injected commit failure inside a batch.
+type commitError struct{ err error }
+
+func (e *commitError) Error() string { return e.err.Error() }
+func (e *commitError) Unwrap() error { return e.err }
 
 // count arranges for tx's commit to be counted once, however many batched
 // functions share it. Write transactions never overlap, so lastTx needs

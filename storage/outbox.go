@@ -120,50 +120,74 @@ func (db *DB) MarkSent(ctx context.Context, id uint64, ref *access.MessageRef) e
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := db.batch(func(tx *bolt.Tx) error {
-		outbox := tx.Bucket(bucketOutbox)
-		k := u64(id)
-		var r access.MessageRef
-		if ref != nil {
-			r = *ref
-		}
-		if v := outbox.Get(k); v != nil {
-			n, err := decodeNotice(k, v)
-			if err != nil {
-				return err
-			}
-			if err := outbox.Delete(k); err != nil {
-				return err
-			}
-			if err := tx.Bucket(bucketOutboxDue).Delete(dueKey(n)); err != nil {
-				return err
-			}
-			r.NoticeID, r.Kind, r.RequestID = n.ID, n.Kind, n.RequestID
-			if r.To == "" {
-				r.To = n.To
-			}
-		} else {
-			r.NoticeID = id
-		}
-		if ref == nil {
-			return nil
-		}
-		if isUser(r.To) && strings.HasPrefix(r.Channel, "D") {
-			if err := tx.Bucket(bucketIMs).Put([]byte(r.To), []byte(r.Channel)); err != nil {
-				return err
-			}
-		}
-		seq, err := access.ParseID(r.RequestID)
-		if err != nil || r.Kind == "" {
-			// Already sent, and the ref says too little to file it again.
-			return nil
-		}
-		return putJSON(tx.Bucket(bucketMessages), messageKey(seq, r.Kind, id), r)
-	})
-	if err != nil {
+	if err := db.batch(func(tx *bolt.Tx) error { return markSent(tx, id, ref) }); err != nil {
 		return fmt.Errorf("mark notice %d sent: %w", id, err)
 	}
 	return nil
+}
+
+// MarkSentMany is MarkSent for several notices in one transaction: ids[i]
+// with refs[i] (nil for none).
+func (db *DB) MarkSentMany(ctx context.Context, ids []uint64, refs []*access.MessageRef) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(ids) != len(refs) {
+		return fmt.Errorf("mark %d notices sent with %d refs", len(ids), len(refs))
+	}
+	err := db.batch(func(tx *bolt.Tx) error {
+		for i, id := range ids {
+			if err := markSent(tx, id, refs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("mark %d notices sent: %w", len(ids), err)
+	}
+	return nil
+}
+
+func markSent(tx *bolt.Tx, id uint64, ref *access.MessageRef) error {
+	outbox := tx.Bucket(bucketOutbox)
+	k := u64(id)
+	var r access.MessageRef
+	if ref != nil {
+		r = *ref
+	}
+	if v := outbox.Get(k); v != nil {
+		n, err := decodeNotice(k, v)
+		if err != nil {
+			return err
+		}
+		if err := outbox.Delete(k); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketOutboxDue).Delete(dueKey(n)); err != nil {
+			return err
+		}
+		r.NoticeID, r.Kind, r.RequestID = n.ID, n.Kind, n.RequestID
+		if r.To == "" {
+			r.To = n.To
+		}
+	} else {
+		r.NoticeID = id
+	}
+	if ref == nil {
+		return nil
+	}
+	if isUser(r.To) && strings.HasPrefix(r.Channel, "D") {
+		if err := tx.Bucket(bucketIMs).Put([]byte(r.To), []byte(r.Channel)); err != nil {
+			return err
+		}
+	}
+	seq, err := access.ParseID(r.RequestID)
+	if err != nil || r.Kind == "" {
+		// Already sent, and the ref says too little to file it again.
+		return nil
+	}
+	return putJSON(tx.Bucket(bucketMessages), messageKey(seq, r.Kind, id), r)
 }
 
 // queuedNotice reads notice id from the outbox; ok is false if it is no

@@ -627,26 +627,57 @@ func (db *DB) Roster(ctx context.Context) ([]access.Grant, error) {
 }
 
 // Events calls fn for every audit event in order, stopping at fn's first
-// error, which it returns. fn runs inside a read transaction, so it must not
-// write to db; it sees a consistent snapshot while writes go on.
+// error, which it returns. The log is append-only, so it is read in short
+// read transactions of a page each, up to the last event there was when
+// Events began; fn runs outside them, so a slow consumer (an export to a
+// stalled client) never holds a transaction open, which would stall the
+// commits that grow the file.
 func (db *DB) Events(ctx context.Context, fn func(access.Event) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return db.view(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketAudit).Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
+	const page = 1000
+	var last uint64
+	if err := db.view(func(tx *bolt.Tx) error {
+		if k, _ := tx.Bucket(bucketAudit).Cursor().Last(); len(k) == 8 {
+			last = binary.BigEndian.Uint64(k)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for next := uint64(0); next <= last; {
+		evs := make([]access.Event, 0, page)
+		err := db.view(func(tx *bolt.Tx) error {
+			c := tx.Bucket(bucketAudit).Cursor()
+			for k, v := c.Seek(u64(next)); k != nil && len(evs) < page; k, v = c.Next() {
+				seq := binary.BigEndian.Uint64(k)
+				if seq > last {
+					break
+				}
+				var ev access.Event
+				if err := json.Unmarshal(v, &ev); err != nil {
+					return fmt.Errorf("decode audit event %x: %w", k, err)
+				}
+				evs = append(evs, ev)
+				next = seq + 1
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if len(evs) == 0 {
+			break
+		}
+		for _, ev := range evs {
 			if err := ctx.Err(); err != nil {
 				return err
-			}
-			var ev access.Event
-			if err := json.Unmarshal(v, &ev); err != nil {
-				return fmt.Errorf("decode audit event %x: %w", k, err)
 			}
 			if err := fn(ev); err != nil {
 				return err
 			}
 		}
-		return nil
-	})
+	}
+	return nil
 }

@@ -39,7 +39,12 @@ type benchConfig struct {
 	smallSize    int
 }
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	if os.Getenv(botEnv) != "" {
+		os.Exit(serveBot(os.Stderr))
+	}
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
 
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("uxpin-access-bench", flag.ContinueOnError)
@@ -49,8 +54,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("dir", "", "`directory` for the database files (default: a temporary one, removed afterwards)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this `file`")
 	blockProfile := fs.String("blockprofile", "", "write a profile of where goroutines waited (blocking and mutexes) to this `file`")
+	botProfile := fs.String("botprofile", "", "write a CPU profile of the bot process of section 8 to this `file`")
 	verbose := fs.Bool("v", false, "log the bot's warnings and errors to standard error")
-	only := fs.String("only", "", "run only these comma-separated `sections` (1-5), e.g. to profile one")
+	only := fs.String("only", "", "run only these comma-separated `sections` (1-8), e.g. to profile one")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: uxpin-access-bench [-small] [-json FILE] [-dir DIR] [-cpuprofile FILE] [-blockprofile FILE] [-only 1,2] [-v]")
 		fs.PrintDefaults()
@@ -77,7 +83,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		// Start from empty databases.
-		for _, name := range []string{"acks.db", "lifecycles.db", "bare.db", "drain.db", "seed-*.db"} {
+		for _, name := range []string{"acks.db", "lifecycles.db", "bare.db", "drain.db", "workfirst.db", "conns-*.db", "cpu.db", "seed-*.db"} {
 			matches, _ := filepath.Glob(filepath.Join(cfg.dir, name))
 			for _, m := range matches {
 				_ = os.Remove(m)
@@ -161,6 +167,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		_ = os.Remove(filepath.Join(cfg.dir, fmt.Sprintf("seed-%d.db", n)))
 	}
 	phase("5", "backlog drain", func() error { return benchDrain(ctx, cfg, rep) })
+	phase("6", "work first", func() error { return benchWorkFirst(ctx, cfg, rep) })
+	phase("7", "acks over several connections", func() error { return benchConnections(ctx, cfg, rep) })
+	phase("8", "bot CPU per lifecycle, bot in its own process", func() error { return benchBotCPU(ctx, cfg, rep, *botProfile) })
 	if ctx.Err() != nil {
 		rep.fail("interrupted")
 	}

@@ -68,6 +68,7 @@ func (c *Config) StackConfig() stack.Config {
 		AutoApproveRoles:    c.AutoRoles(),
 		ReviewEvery:         c.ReviewEvery,
 		ReviewDays:          c.ReviewDays,
+		SocketConnections:   c.SocketConnections,
 	}
 }
 

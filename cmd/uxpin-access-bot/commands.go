@@ -31,10 +31,11 @@ func dbPathFrom(lookup func(string) (string, bool)) string {
 	return "data/uxpin-access.db"
 }
 
-// openStopped opens the database of a stopped bot; a running bot holds the
-// lock, and the HTTP endpoints are the way to export from it.
+// openStopped opens the database of a stopped bot, read-only: exporting or
+// backing up must not change the file. A running bot holds the lock, and
+// the HTTP endpoints are the way to export from it.
 func openStopped(path string) (*storage.DB, error) {
-	db, err := storage.Open(path, storage.Options{LockTimeout: time.Second})
+	db, err := storage.Open(path, storage.Options{LockTimeout: time.Second, ReadOnly: true})
 	if errors.Is(err, storage.ErrInUse) {
 		return nil, fmt.Errorf("%s is in use by a running bot: stop it, or use GET /audit.csv, /audit.jsonl or /backup on its HTTP listener", path)
 	}

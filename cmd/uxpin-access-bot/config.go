@@ -59,6 +59,8 @@ type Config struct {
 
 	ReviewEvery time.Duration `envconfig:"UXPIN_REVIEW_EVERY" desc:"Go duration between access reviews of every seat, e.g. 2160h (90 days); at least UXPIN_REVIEW_DAYS. Unset: reviews run only on demand (/uxpin-access review)."`
 	ReviewDays  int           `envconfig:"UXPIN_REVIEW_DAYS" default:"14" desc:"Days an access review stays open (1-90)."`
+
+	SocketConnections int `envconfig:"UXPIN_SOCKET_CONNECTIONS" default:"2" desc:"Socket Mode connections to hold open, 1-10; with two or more, a refresh or drop of one leaves no gap."`
 }
 
 // ConfigError reports one bad configuration variable. Msg never contains a
@@ -285,6 +287,9 @@ func (c *Config) validate() error {
 		if strings.Contains(c.AdminToken, placeholder) {
 			return configErrorf("UXPIN_ADMIN_TOKEN", "still holds the placeholder from config.example.env; set a random token")
 		}
+	}
+	if c.SocketConnections < 1 || c.SocketConnections > 10 {
+		return configErrorf("UXPIN_SOCKET_CONNECTIONS", "must be from 1 to 10 (Slack allows up to 10 connections); got %d", c.SocketConnections)
 	}
 	return nil
 }

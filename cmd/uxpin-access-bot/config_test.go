@@ -36,6 +36,7 @@ var specVars = []string{
 	"UXPIN_ADMIN_TOKEN", "UXPIN_SEATS_EDITOR", "UXPIN_SEATS_ADMIN", "UXPIN_MAX_ACCESS_DAYS", "UXPIN_LEAVER_AUTO_MAX",
 	"UXPIN_APPROVALS_REQUIRED", "UXPIN_APPROVERS_VIEWER", "UXPIN_APPROVERS_EDITOR", "UXPIN_APPROVERS_ADMIN", "UXPIN_AUTO_APPROVE_ROLES",
 	"UXPIN_REVIEW_EVERY", "UXPIN_REVIEW_DAYS",
+	"UXPIN_SOCKET_CONNECTIONS",
 }
 
 var secretVars = []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "UXPIN_ADMIN_TOKEN"}
@@ -146,6 +147,9 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"approvals more than approvers", map[string]string{"UXPIN_APPROVALS_REQUIRED": "Admin:2"}, "UXPIN_APPROVALS_REQUIRED", "names 1"},
 		{"role approvers by name", map[string]string{"UXPIN_APPROVERS_ADMIN": "security-team"}, "UXPIN_APPROVERS_ADMIN", `"security-team"`},
 		{"auto approve unknown role", map[string]string{"UXPIN_AUTO_APPROVE_ROLES": "Guest"}, "UXPIN_AUTO_APPROVE_ROLES", `"Guest"`},
+		{"no socket connections", map[string]string{"UXPIN_SOCKET_CONNECTIONS": "0"}, "UXPIN_SOCKET_CONNECTIONS", ""},
+		{"too many socket connections", map[string]string{"UXPIN_SOCKET_CONNECTIONS": "11"}, "UXPIN_SOCKET_CONNECTIONS", ""},
+		{"socket connections not a number", map[string]string{"UXPIN_SOCKET_CONNECTIONS": "two"}, "UXPIN_SOCKET_CONNECTIONS", ""},
 		{"admin token short", map[string]string{"UXPIN_ADMIN_TOKEN": "SECRET-short"}, "UXPIN_ADMIN_TOKEN", "16"},
 		{"admin token space", map[string]string{"UXPIN_ADMIN_TOKEN": "SECRET with spaces inside"}, "UXPIN_ADMIN_TOKEN", ""},
 		{"admin token placeholder", map[string]string{"UXPIN_ADMIN_TOKEN": "replace-me-with-a-long-random-string"}, "UXPIN_ADMIN_TOKEN", "placeholder"},
@@ -197,20 +201,21 @@ func TestLoadConfigMinimal(t *testing.T) {
 		t.Fatalf("LoadConfig(%v) error = %v; want nil", env, err)
 	}
 	want := &Config{
-		AppToken:         fakeAppToken,
-		BotToken:         fakeBotToken,
-		APIURL:           "https://slack.com/api/",
-		Approvers:        []string{"U0APPROVER"},
-		Admins:           []string{"U0ADMIN"},
-		DBPath:           "data/uxpin-access.db",
-		HTTPAddr:         "127.0.0.1:8080",
-		ReminderInterval: 24 * time.Hour,
-		EscalateAfter:    48 * time.Hour,
-		LogFormat:        "text",
-		LogLevel:         "info",
-		MaxAccessDays:    365,
-		LeaverAutoMax:    5,
-		ReviewDays:       14,
+		AppToken:          fakeAppToken,
+		BotToken:          fakeBotToken,
+		APIURL:            "https://slack.com/api/",
+		Approvers:         []string{"U0APPROVER"},
+		Admins:            []string{"U0ADMIN"},
+		DBPath:            "data/uxpin-access.db",
+		HTTPAddr:          "127.0.0.1:8080",
+		ReminderInterval:  24 * time.Hour,
+		EscalateAfter:     48 * time.Hour,
+		LogFormat:         "text",
+		LogLevel:          "info",
+		MaxAccessDays:     365,
+		LeaverAutoMax:     5,
+		ReviewDays:        14,
+		SocketConnections: 2,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("LoadConfig(%v) = %#v; want %#v", env, *c, *want)

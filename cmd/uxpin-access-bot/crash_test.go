@@ -187,6 +187,21 @@ func TestCrashLosesNothingAndPostsNothingTwice(t *testing.T) {
 			return false
 		})
 	}
+	// Outcomes go out before refreshes (SPEC §6), so the cards and tasks
+	// may still be catching up under the rate limits; wait for them too.
+	for _, id := range []string{r1, r2, r3} {
+		c.waitFor("the cards and task of "+id+" to show the outcome", func() bool {
+			for _, u := range []string{uCarol, uDave, uGina, uErin} {
+				for _, m := range c.fake.DMs(u) {
+					mine := strings.HasPrefix(m.Text, "UXPin access request "+id+":") || strings.HasPrefix(m.Text, "UXPin task "+id+":")
+					if mine && !strings.Contains(msgText(m), "Done. Approved by") {
+						return false
+					}
+				}
+			}
+			return true
+		})
+	}
 	if err := c.p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

@@ -129,6 +129,8 @@ type Server struct {
 	faults       map[string]*Fault
 	conns        map[*sockConn]bool // value: active (receives new envelopes)
 	connOrder    []*sockConn
+	nextConn     int // round-robin position over active connections
+	resent       int
 	connects     int
 	pending      map[string]*pending
 	finished     genMap[struct{}]

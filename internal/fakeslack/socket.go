@@ -59,6 +59,11 @@ type pending struct {
 	eventID string
 	ch      chan ackMsg // buffered(1); receives exactly one ack
 	sent    time.Time
+	// conn and frame are where the envelope went and what it was, so that
+	// it can be sent again on another connection if that one drops before
+	// the ack, as Slack does.
+	conn  *sockConn
+	frame []byte
 }
 
 var upgrader = websocket.Upgrader{
@@ -115,9 +120,17 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 	c.id = s.connects
 	s.mu.Unlock()
 
+	s.mu.Lock()
+	active := 1
+	for _, on := range s.conns {
+		if on {
+			active++
+		}
+	}
+	s.mu.Unlock()
 	hello := mustJSON(map[string]any{
 		"type":            "hello",
-		"num_connections": 1,
+		"num_connections": active,
 		"debug_info":      map[string]any{"host": "fake", "approximate_connection_time": 18060},
 		"connection_info": map[string]any{"app_id": s.opts.AppID},
 	})
@@ -160,9 +173,28 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 	s.logf("websocket: connection #%d closed", c.id)
 }
 
+// removeConnLocked forgets connection c and sends the envelopes still
+// waiting for an ack on it again on another active connection, as Slack
+// does when a connection drops.
 func (s *Server) removeConnLocked(c *sockConn) {
 	delete(s.conns, c)
 	s.connOrder = slices.DeleteFunc(s.connOrder, func(x *sockConn) bool { return x == c })
+	for _, p := range s.pending {
+		if p.conn != c || p.frame == nil {
+			continue
+		}
+		next := s.pickConnLocked()
+		if next == nil {
+			return
+		}
+		p.conn = next
+		s.resent++
+		go func(frame []byte) {
+			if err := next.write(frame); err != nil {
+				s.logf("websocket: resend on #%d: %v", next.id, err)
+			}
+		}(p.frame)
+	}
 }
 
 func (s *Server) pinger(c *sockConn, stop chan struct{}) {
@@ -245,10 +277,14 @@ func (s *Server) handleAck(data []byte) {
 	p.ch <- ackMsg{payload: payload, at: now}
 }
 
-// pickConnLocked returns the newest active connection.
+// pickConnLocked returns the next active connection, round robin: Slack
+// spreads envelopes over all of an app's connections.
 func (s *Server) pickConnLocked() *sockConn {
-	for i := len(s.connOrder) - 1; i >= 0; i-- {
-		if c := s.connOrder[i]; s.conns[c] {
+	n := len(s.connOrder)
+	for i := range n {
+		c := s.connOrder[(s.nextConn+i)%n]
+		if s.conns[c] {
+			s.nextConn = (s.nextConn + i + 1) % n
 			return c
 		}
 	}
@@ -265,6 +301,7 @@ func (s *Server) send(ctx context.Context, envID, eventID string, frame []byte) 
 		return Ack{EnvelopeID: envID, EventID: eventID}, ErrNotConnected
 	}
 	p.sent = time.Now()
+	p.conn, p.frame = c, frame
 	s.pending[envID] = p
 	s.mu.Unlock()
 	if err := c.write(frame); err != nil {
@@ -390,6 +427,50 @@ func (s *Server) Disconnect(reason string) {
 			s.logf("websocket: disconnect #%d: %v", c.id, err)
 		}
 	}
+}
+
+// DropOne abruptly closes the oldest active WebSocket connection (no close
+// frame) and reports whether there was one. Envelopes it carried that are
+// not acked yet are sent again on another connection.
+func (s *Server) DropOne() bool {
+	s.mu.Lock()
+	var victim *sockConn
+	for _, c := range s.connOrder {
+		if s.conns[c] {
+			victim = c
+			break
+		}
+	}
+	if victim != nil {
+		s.removeConnLocked(victim)
+	}
+	s.mu.Unlock()
+	if victim == nil {
+		return false
+	}
+	victim.close()
+	return true
+}
+
+// ActiveConnections returns how many connections receive envelopes now.
+func (s *Server) ActiveConnections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, on := range s.conns {
+		if on {
+			n++
+		}
+	}
+	return n
+}
+
+// Resent returns how many envelopes were sent again after their connection
+// dropped.
+func (s *Server) Resent() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.resent
 }
 
 // DropConnection abruptly closes every WebSocket connection (no close frame).

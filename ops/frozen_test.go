@@ -1,0 +1,171 @@
+package ops_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/uxpin-access-bot/uxpin-access-bot/access"
+	"github.com/uxpin-access-bot/uxpin-access-bot/ops"
+	"github.com/uxpin-access-bot/uxpin-access-bot/storage"
+)
+
+type alwaysConnected struct{}
+
+func (alwaysConnected) Connected() bool { return true }
+
+func get(t *testing.T, srv *httptest.Server, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(srv.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// TestReadyzShowsFailingWrites injects commit failures: /readyz answers 503
+// naming them, the write error counter moves, and the next commit that
+// succeeds makes the bot ready again.
+func TestReadyzShowsFailingWrites(t *testing.T) {
+	var failing atomic.Bool
+	diskFull := errors.New("no space left on device")
+	db, err := storage.Open(filepath.Join(t.TempDir(), "ops.db"), storage.Options{FailCommits: func() error {
+		if failing.Load() {
+			return diskFull
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	metrics := ops.NewMetrics(db, nil)
+	srv := httptest.NewServer(ops.NewServer(db, alwaysConnected{}, metrics, "", slog.New(slog.DiscardHandler)))
+	t.Cleanup(srv.Close)
+
+	if code, body := get(t, srv, "/readyz"); code != http.StatusOK {
+		t.Fatalf("/readyz = %d %q; want 200", code, body)
+	}
+	failing.Store(true)
+	seed := func() error {
+		_, err := db.CreateRequest(context.Background(), func(_ access.Tx, r *access.Request) (access.Effects, error) {
+			r.Action, r.Requester, r.Target, r.State = access.ActionGrant, "U1", "U2", access.StatePending
+			return access.Effects{}, nil
+		})
+		return err
+	}
+	if err := seed(); !errors.Is(err, diskFull) {
+		t.Fatalf("CreateRequest with failing commits = %v; want %v", err, diskFull)
+	}
+	code, body := get(t, srv, "/readyz")
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "database writes failing: ") || !strings.Contains(body, diskFull.Error()) {
+		t.Errorf("/readyz while writes fail = %d %q; want 503 database writes failing: …", code, body)
+	}
+	if _, m := get(t, srv, "/metrics"); !strings.Contains(m, "uxpin_access_database_write_errors_total 1") {
+		t.Errorf("metrics lack uxpin_access_database_write_errors_total 1")
+	}
+	failing.Store(false)
+	if err := seed(); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := get(t, srv, "/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz after a good commit = %d %q; want 200", code, body)
+	}
+}
+
+// stall is a writer that blocks on its first write until released.
+type stall struct {
+	started chan struct{}
+	release chan struct{}
+	once    atomic.Bool
+}
+
+func (s *stall) Write(p []byte) (int, error) {
+	if s.once.CompareAndSwap(false, true) {
+		close(s.started)
+	}
+	<-s.release
+	return len(p), nil
+}
+
+// TestStalledDownloadsHoldNoTransaction stalls a backup's and an export's
+// reader: neither holds a read transaction meanwhile, so commits that grow
+// the file go on.
+func TestStalledDownloadsHoldNoTransaction(t *testing.T) {
+	db, _ := openDB(t)
+	seed(t, db, 50)
+	for name, download := range map[string]func(context.Context, io.Writer) error{
+		"backup": func(ctx context.Context, w io.Writer) error { _, err := db.Backup(ctx, w); return err },
+		"export": func(ctx context.Context, w io.Writer) error {
+			return ops.Export(ctx, db, w, ops.FormatJSONL, ops.Range{})
+		},
+	} {
+		s := &stall{started: make(chan struct{}), release: make(chan struct{})}
+		done := make(chan error, 1)
+		go func() { done <- download(context.Background(), s) }()
+		<-s.started
+		if n := db.OpenReads(); n != 0 {
+			t.Errorf("%s: %d read transactions open while the reader stalls; want 0", name, n)
+		}
+		// Commits that need a bigger file still go through.
+		seed(t, db, 200, strings.Repeat("x", 4000))
+		close(s.release)
+		if err := <-done; err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestOpenReadOnly leaves the file exactly as it was.
+func TestOpenReadOnly(t *testing.T) {
+	db, path := openDB(t)
+	seed(t, db, 3)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro, err := storage.Open(path, storage.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sb strings.Builder
+	if err := ops.Export(context.Background(), ro, &sb, ops.FormatCSV, ops.Range{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ro.Backup(context.Background(), io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	_, werr := ro.CreateRequest(context.Background(), func(_ access.Tx, r *access.Request) (access.Effects, error) {
+		r.Action, r.Requester, r.Target, r.State = access.ActionGrant, "U1", "U2", access.StatePending
+		return access.Effects{}, nil
+	})
+	if werr == nil {
+		t.Errorf("a write to a read-only database succeeded")
+	}
+	if err := ro.Close(); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(before) != string(after) {
+		t.Errorf("opening read-only changed the file")
+	}
+	if _, err := storage.Open(filepath.Join(t.TempDir(), "missing.db"), storage.Options{ReadOnly: true}); err == nil {
+		t.Errorf("a missing file opened read-only; want an error")
+	}
+}
