@@ -110,12 +110,12 @@ func openStack(f *fakeslack.Server, c stackConfig) (*stack, error) {
 	s.Metrics = ops.NewMetrics(db, nil)
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	base.MaxIdleConnsPerHost = 64 // as the bot's wiring does
-	s.watch = newWatcher(s.Metrics.Transport(base), f)
-	var transport http.RoundTripper = bot.SlimAnswers(s.watch)
+	s.watch = newWatcher(s.Metrics.Transport(bot.SlimAnswers(base)), f)
+	var transport http.RoundTripper = s.watch
 	if f == nil {
 		// The fake and the simulated users are in another process: nobody
 		// waits on the watcher, so keep its cost out of the bot's.
-		transport = bot.SlimAnswers(s.Metrics.Transport(base))
+		transport = s.Metrics.Transport(bot.SlimAnswers(base))
 	}
 	hc := &http.Client{Transport: transport, Timeout: 30 * time.Second}
 	apiURL := c.APIURL

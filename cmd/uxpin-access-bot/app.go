@@ -71,7 +71,7 @@ func (m *Main) Open() error {
 	// Many lanes talk to Slack at once; keep their connections alive.
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	base.MaxIdleConnsPerHost = 64
-	hc := &http.Client{Transport: bot.SlimAnswers(m.Metrics.Transport(base)), Timeout: 30 * time.Second}
+	hc := &http.Client{Transport: m.Metrics.Transport(bot.SlimAnswers(base)), Timeout: 30 * time.Second}
 	m.API = slack.New(c.BotToken, slack.OptionAppLevelToken(c.AppToken), slack.OptionAPIURL(c.APIURL), slack.OptionHTTPClient(hc))
 	dir := bot.NewDirectory(m.API, c.ApproverUsers(), c.ApproverGroups(), 5*time.Minute)
 	m.Service = access.NewService(db, dir, access.Policy{
