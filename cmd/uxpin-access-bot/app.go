@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -151,9 +152,15 @@ func (m *Main) Run(ctx context.Context) error {
 		tick = time.Second
 	}
 	wg.Go(func() {
-		m.Service.RunScheduler(wctx, tick, func(err error) { m.Log.Error("scheduler: timer failed; will retry", "err", err) })
+		m.recovering(wctx, "scheduler", tick, func(ctx context.Context) {
+			m.Service.RunScheduler(ctx, tick, func(err error) { m.Log.Error("scheduler: timer failed; will retry", "err", err) })
+		})
 	})
-	wg.Go(func() { m.Handlers.RunLeaverSweep(wctx, time.Minute, 24*time.Hour) })
+	wg.Go(func() {
+		m.recovering(wctx, "leaver_sweep", time.Minute, func(ctx context.Context) {
+			m.Handlers.RunLeaverSweep(ctx, time.Minute, 24*time.Hour)
+		})
+	})
 
 	err = m.Bot.Run(ctx, drainTimeout)
 	m.Handlers.Wait() // a seat audit in progress finishes and sends its report
@@ -169,6 +176,33 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Worker.Drain(flush)
 	cancelFlush()
 	return err
+}
+
+// recovering runs loop until ctx ends, restarting it after pause if it
+// panics: one bad timer must not take the process down (and, retried first
+// at every start, crash it again each time). Each panic is logged and
+// counted in uxpin_access_panics_total{where}.
+func (m *Main) recovering(ctx context.Context, where string, pause time.Duration, loop func(context.Context)) {
+	for ctx.Err() == nil {
+		panicked := func() (panicked bool) {
+			defer func() {
+				if p := recover(); p != nil {
+					panicked = true
+					m.Log.Error("panic; restarting", "where", where, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+					m.Metrics.Panicked(where)
+				}
+			}()
+			loop(ctx)
+			return false
+		}()
+		if !panicked {
+			return
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(pause):
+		}
+	}
 }
 
 // HTTPAddr returns the address the operations listener is bound to, or "".
