@@ -192,18 +192,26 @@ func (w *Worker) drain(ctx context.Context, asOf time.Time) {
 			release(<-finished)
 		}
 	}()
+	// The outbox is read when new notices were queued, when the last read
+	// was a full page, and at least every rereadEvery (for retries that
+	// fell due); a finished lane alone only frees what is already known.
+	read, lastRead := true, time.Time{}
 	for ctx.Err() == nil {
-		now := asOf
-		if now.IsZero() {
-			now = w.opts.Now()
-		}
-		due, err := w.store.DueNoticesExcept(ctx, now, page, func(id uint64) bool { return p.skip(id) || w.marks.has(id) })
-		if err != nil {
-			w.log.Error("outbox: read failed", "err", err)
-			return
-		}
-		for _, n := range due {
-			p.known[n.ID] = n
+		fresh := false
+		if read || time.Since(lastRead) >= rereadEvery {
+			now := asOf
+			if now.IsZero() {
+				now = w.opts.Now()
+			}
+			due, err := w.store.DueNoticesExcept(ctx, now, page, func(id uint64) bool { return p.skip(id) || w.marks.has(id) })
+			if err != nil {
+				w.log.Error("outbox: read failed", "err", err)
+				return
+			}
+			for _, n := range due {
+				p.known[n.ID] = n
+			}
+			read, lastRead, fresh = len(due) == page, time.Now(), true
 		}
 		var planned []lane
 		if running < w.opts.Lanes {
@@ -225,6 +233,10 @@ func (w *Worker) drain(ctx context.Context, asOf time.Time) {
 			}()
 		}
 		if running == 0 {
+			if !fresh {
+				read = true // make sure nothing new is due before ending
+				continue
+			}
 			return
 		}
 		// Wait for lanes to free up before reading the outbox again: at
@@ -248,6 +260,7 @@ func (w *Worker) drain(ctx context.Context, asOf time.Time) {
 			case <-w.store.Wake():
 				// New notices: read them soon, together with any that
 				// follow within the refetch delay.
+				read = true
 				if timer == nil {
 					timer = time.NewTimer(w.refetch())
 					soon = timer.C
@@ -264,6 +277,10 @@ func (w *Worker) drain(ctx context.Context, asOf time.Time) {
 		}
 	}
 }
+
+// rereadEvery bounds how long a drain goes without reading the outbox while
+// lanes are busy, so that retries falling due are not left for its end.
+const rereadEvery = time.Second
 
 // refetch bounds how long finished lanes wait for company before the outbox
 // is read again. Paced to Slack's limits, messages leave tens of

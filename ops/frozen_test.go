@@ -169,3 +169,34 @@ func TestOpenReadOnly(t *testing.T) {
 		t.Errorf("a missing file opened read-only; want an error")
 	}
 }
+
+// TestCallLabelsAreBounded: a downloaded file's name never becomes a label
+// value; Slack methods keep theirs.
+func TestCallLabelsAreBounded(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"ok":true}`))
+	}))
+	t.Cleanup(srv.Close)
+	db, _ := openDB(t)
+	metrics := ops.NewMetrics(db, nil)
+	client := &http.Client{Transport: metrics.Transport(nil)}
+	for _, path := range []string{"/api/chat.postMessage", "/files-pri/T1-F1/download/team.members.csv", "/files-pri/T1-F2/download/Report.Final"} {
+		resp, err := client.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	metricsSrv := httptest.NewServer(metrics.Handler())
+	t.Cleanup(metricsSrv.Close)
+	_, body := get(t, metricsSrv, "/metrics")
+	for _, want := range []string{`method="chat.postMessage",outcome="ok"} 1`, `method="other",outcome="ok"} 2`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(body, "csv") || strings.Contains(body, "Report") {
+		t.Errorf("a file name became a label value")
+	}
+}

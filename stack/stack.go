@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -142,12 +143,13 @@ func Open(c Config, apiURL string, o Options) (*Stack, error) {
 	// Many lanes talk to Slack at once; keep their connections alive.
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	base.MaxIdleConnsPerHost = 64
-	rt := s.Metrics.Transport(base)
+	// Decode only the parts of Slack's answers the bot reads; the metrics
+	// read the slimmed answer too.
+	rt := s.Metrics.Transport(bot.SlimAnswers(base))
 	if o.WrapTransport != nil {
 		rt = o.WrapTransport(rt)
 	}
-	// Decode only the parts of Slack's answers the bot reads.
-	hc := &http.Client{Transport: bot.SlimAnswers(rt), Timeout: 30 * time.Second}
+	hc := &http.Client{Transport: rt, Timeout: 30 * time.Second}
 	s.API = slack.New(c.BotToken, slack.OptionAppLevelToken(c.AppToken), slack.OptionAPIURL(apiURL), slack.OptionHTTPClient(hc))
 	s.Directory = bot.NewDirectory(s.API, c.ApproverUsers, c.ApproverGroups, bot.DirectoryOptions{Now: o.Now})
 	roleDirs := map[access.Role]access.Directory{}
@@ -288,7 +290,9 @@ func (s *Stack) Run(ctx context.Context) error {
 		tick = time.Second
 	}
 	wg.Go(func() {
-		s.Service.RunScheduler(wctx, tick, func(err error) { log.Error("scheduler: timer failed; will retry", "err", err) })
+		s.recovering(wctx, "scheduler", tick, func(ctx context.Context) {
+			s.Service.RunScheduler(ctx, tick, func(err error) { log.Error("scheduler: timer failed; will retry", "err", err) })
+		})
 	})
 	if !s.opts.NoLeaverSweep {
 		first, every := s.opts.LeaverSweepFirst, s.opts.LeaverSweepEvery
@@ -298,9 +302,15 @@ func (s *Stack) Run(ctx context.Context) error {
 		if every <= 0 {
 			every = 24 * time.Hour
 		}
-		wg.Go(func() { s.Handlers.RunLeaverSweep(wctx, first, every) })
+		wg.Go(func() {
+			s.recovering(wctx, "leaver_sweep", time.Minute, func(ctx context.Context) {
+				s.Handlers.RunLeaverSweep(ctx, first, every)
+			})
+		})
 	}
-	wg.Go(func() { s.Handlers.RunReviews(wctx, tick) })
+	wg.Go(func() {
+		s.recovering(wctx, "reviews", tick, func(ctx context.Context) { s.Handlers.RunReviews(ctx, tick) })
+	})
 
 	err = s.Bot.Run(ctx, DrainTimeout)
 	s.Handlers.Wait() // a seat audit in progress finishes and sends its report
@@ -327,4 +337,31 @@ func (s *Stack) Close() error {
 		return nil
 	}
 	return s.DB.Close()
+}
+
+// recovering runs loop until ctx ends, restarting it after pause if it
+// panics: one bad timer must not take the process down (and, retried first
+// at every start, crash it again each time). Each panic is logged and
+// counted in uxpin_access_panics_total{where}.
+func (s *Stack) recovering(ctx context.Context, where string, pause time.Duration, loop func(context.Context)) {
+	for ctx.Err() == nil {
+		panicked := func() (panicked bool) {
+			defer func() {
+				if p := recover(); p != nil {
+					panicked = true
+					s.opts.Log.Error("panic; restarting", "where", where, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+					s.Metrics.Panicked(where)
+				}
+			}()
+			loop(ctx)
+			return false
+		}()
+		if !panicked {
+			return
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(pause):
+		}
+	}
 }

@@ -175,7 +175,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	rep.Seconds = time.Since(began).Round(time.Second).Seconds()
-	rep.note("every number comes from one process on %d CPUs that also runs the fake Slack and the simulated users", runtime.NumCPU())
+	rep.note("every number but section 8's comes from one process on %d CPUs that also runs the fake Slack and the simulated users; section 8's bot runs in a process of its own", runtime.NumCPU())
 	rep.print(stdout)
 	if err := rep.writeJSON(*jsonPath); err != nil {
 		fmt.Fprintln(stderr, "uxpin-access-bench: write results:", err)
