@@ -80,6 +80,9 @@ type Handler struct {
 	stopOnce      sync.Once
 	bg            sync.WaitGroup
 	audits        auditGate
+	runMu         sync.Mutex
+	running       bool                       // Run is taking background work
+	jobs          chan func(context.Context) // background work for Run
 }
 
 // New returns a Handler.
@@ -90,7 +93,7 @@ func New(svc *access.Service, api SlackAPI, dir Directory, log *slog.Logger, opt
 	}
 	return &Handler{svc: svc, api: api, dir: dir, log: log, http: hc, responseHosts: opts.ResponseHosts, homes: opts.Homes,
 		auditAPI: opts.AuditAPI, workspace: opts.Workspace, drafts: opts.Drafts, ims: opts.IMs,
-		leaverWindow: opts.LeaverWindow, stop: make(chan struct{})}
+		leaverWindow: opts.LeaverWindow, stop: make(chan struct{}), jobs: make(chan func(context.Context), 64)}
 }
 
 // ResponseHostsFor returns the response_url hosts to trust for a Web API base

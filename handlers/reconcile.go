@@ -147,20 +147,61 @@ func (h *Handler) submitReconcile(ctx context.Context, cb slack.InteractionCallb
 	})
 }
 
-// background runs f after the ack, tracked so shutdown waits for it.
+// background runs f after the ack, tracked so shutdown waits for it. While
+// Run runs, f runs in the program's run context; before, in one of its own.
 func (h *Handler) background(f func(context.Context)) {
 	h.bg.Add(1)
-	go func() {
-		defer h.bg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		defer cancel()
-		defer func() {
-			if p := recover(); p != nil {
-				h.log.Error("panic in background work", "panic", fmt.Sprint(p))
-			}
-		}()
-		f(ctx)
+	h.runMu.Lock()
+	if h.running {
+		select {
+		case h.jobs <- f:
+			h.runMu.Unlock()
+			return
+		default: // a full queue: run it at once rather than drop it
+		}
+	}
+	h.runMu.Unlock()
+	go h.do(context.Background(), f)
+}
+
+func (h *Handler) do(ctx context.Context, f func(context.Context)) {
+	defer h.bg.Done()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.Error("panic in background work", "panic", fmt.Sprint(p))
+		}
 	}()
+	f(ctx)
+}
+
+// Run starts the work the handlers queue after an ack (seat audits, group
+// lists, a gathered leaver check) in ctx, the program's run context, until
+// ctx ends: the program, not the handlers, decides how long that work may
+// live. Wait lets work already started finish.
+func (h *Handler) Run(ctx context.Context) {
+	h.runMu.Lock()
+	h.running = true
+	h.runMu.Unlock()
+	for {
+		select {
+		case f := <-h.jobs:
+			go h.do(ctx, f)
+		case <-ctx.Done():
+			h.runMu.Lock()
+			h.running = false
+			h.runMu.Unlock()
+			for {
+				select {
+				case f := <-h.jobs:
+					go h.do(context.WithoutCancel(ctx), f)
+				default:
+					return
+				}
+			}
+		}
+	}
 }
 
 // Wait waits for background work (seat audits, a gathered leaver check) to

@@ -285,6 +285,9 @@ func (s *Stack) Run(ctx context.Context) error {
 	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = s.Worker.Run(wctx) })
+	// Seat audits and other work the handlers start after an ack live in
+	// the run context; Handlers.Wait lets them finish before it ends.
+	wg.Go(func() { s.Handlers.Run(wctx) })
 	tick := s.opts.SchedulerTick
 	if tick <= 0 {
 		tick = time.Second

@@ -750,7 +750,9 @@ func TestReconnect(t *testing.T) {
 	s := h.srv
 	ctx := ctxT(t)
 	s.Disconnect("refresh_requested")
-	if err := s.WaitFor(ctx, func() bool { return s.Connections() == 2 && s.Connected() }); err != nil {
+	// The client must have read the second hello before that connection is
+	// dropped, or the hello is lost with it.
+	if err := s.WaitFor(ctx, func() bool { return s.Connections() == 2 && s.Connected() && h.hellos.Load() == 2 }); err != nil {
 		t.Fatal(err)
 	}
 	s.DropConnection()
@@ -758,7 +760,7 @@ func TestReconnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := s.WaitFor(ctx, func() bool { return h.hellos.Load() == 3 }); err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v: %d hellos, %d connections, %d connects", err, h.hellos.Load(), s.Connections(), s.Calls("apps.connections.open"))
 	}
 	if s.Calls("apps.connections.open") != 3 {
 		t.Errorf("apps.connections.open calls = %d", s.Calls("apps.connections.open"))
