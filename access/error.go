@@ -97,21 +97,16 @@ type ValidationError struct {
 
 // Error implements the error interface with the fields in a stable order.
 func (e *ValidationError) Error() string {
-	keys := make([]string, 0, len(e.Fields))
-	for k := range e.Fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
-		parts = append(parts, k+": "+e.Fields[k])
-	}
-	return "invalid request: " + strings.Join(parts, "; ")
+	return "invalid request: " + e.join(func(k, msg string) string { return k + ": " + msg }, "; ")
 }
 
 // Message joins the field messages in a stable order, for places that have
 // no form to show them next to their fields.
 func (e *ValidationError) Message() string {
+	return e.join(func(_, msg string) string { return msg }, " ")
+}
+
+func (e *ValidationError) join(line func(field, msg string) string, sep string) string {
 	keys := make([]string, 0, len(e.Fields))
 	for k := range e.Fields {
 		keys = append(keys, k)
@@ -119,9 +114,9 @@ func (e *ValidationError) Message() string {
 	sort.Strings(keys)
 	parts := make([]string, 0, len(keys))
 	for _, k := range keys {
-		parts = append(parts, e.Fields[k])
+		parts = append(parts, line(k, e.Fields[k]))
 	}
-	return strings.Join(parts, " ")
+	return strings.Join(parts, sep)
 }
 
 func (e *ValidationError) add(field, msg string) {

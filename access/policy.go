@@ -210,20 +210,8 @@ var Table = map[Act][]Rule{
 		allow(Current, RelRequester),
 		refuse(AnyStage, RelAnyone, ReasonNotRequester),
 	},
-	ActComplete: {
-		refuse(MovedOn, RelAnyone, ReasonMovedOn),
-		refuse(Current, RelAdminTarget, ReasonAboutSelf),
-		allow(Current, RelAssignee),
-		refuse(Current, RelOtherAdmin, ReasonNotAssignee),
-		refuse(Current, RelAnyone, ReasonNotAdmin),
-	},
-	ActFail: {
-		refuse(MovedOn, RelAnyone, ReasonMovedOn),
-		refuse(Current, RelAdminTarget, ReasonAboutSelf),
-		allow(Current, RelAssignee),
-		refuse(Current, RelOtherAdmin, ReasonNotAssignee),
-		refuse(Current, RelAnyone, ReasonNotAdmin),
-	},
+	ActComplete: closeTask(),
+	ActFail:     closeTask(),
 	ActTakeOver: {
 		refuse(MovedOn, RelAnyone, ReasonMovedOn),
 		refuse(Current, RelAdminTarget, ReasonAboutSelf),
@@ -280,6 +268,18 @@ var Table = map[Act][]Rule{
 	// and raises no role outside the configured auto-approved roles; the
 	// lifecycle asks only for those (Lifecycle.byPolicy).
 	ActApproveByPolicy: systemOnly(),
+}
+
+// closeTask are the rows of Mark done and Can't complete: only the
+// assignee closes a task, never the person it is about (SPEC §9.4).
+func closeTask() []Rule {
+	return []Rule{
+		refuse(MovedOn, RelAnyone, ReasonMovedOn),
+		refuse(Current, RelAdminTarget, ReasonAboutSelf),
+		allow(Current, RelAssignee),
+		refuse(Current, RelOtherAdmin, ReasonNotAssignee),
+		refuse(Current, RelAnyone, ReasonNotAdmin),
+	}
 }
 
 // systemOnly are the rows of acts only the bot's own timers and events do,
