@@ -401,7 +401,7 @@ func (l *Lifecycle) Complete(ctx context.Context, id, actor string) (*Request, e
 				}
 			}
 		case ActionRemove:
-			fx.Revoke = r.Target
+			fx.Revokes = []string{r.Target}
 		}
 		fx.Notices = append(fx.Notices,
 			Notice{Kind: NoticeTaskUpdate, RequestID: r.ID},

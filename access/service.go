@@ -72,9 +72,8 @@ type Effects struct {
 	Events  []Event
 	Notices []Notice
 	Grant   *Grant // upserted into the ledger
-	Revoke  string // Slack user ID whose ledger entry is removed
-	// Revokes are more ledger entries removed: the rows of a request group
-	// done together.
+	// Revokes are the Slack user IDs whose ledger entries are removed: a
+	// removal's target, or the rows of a request group done together.
 	Revokes []string
 	// Spawn is a further request created in the same transaction (an
 	// expiry's removal); storage assigns its ID, and its own effects'

@@ -123,45 +123,14 @@ func (db *DB) save(tx *bolt.Tx, seq uint64, old, r *access.Request, fx access.Ef
 	if err := reschedule(tx, seq, old, r); err != nil {
 		return fmt.Errorf("schedule: %w", err)
 	}
+	if err := db.appendEffects(tx, r.ID, fx); err != nil {
+		return err
+	}
 	now := db.clock()
-	audit := tx.Bucket(bucketAudit)
-	for _, ev := range fx.Events {
-		if ev.Seq, err = audit.NextSequence(); err != nil {
-			return err
-		}
-		if ev.RequestID == "" {
-			ev.RequestID = r.ID
-		}
-		if ev.Time.IsZero() {
-			ev.Time = now
-		}
-		if err := putJSON(audit, u64(ev.Seq), ev); err != nil {
-			return fmt.Errorf("audit: %w", err)
-		}
-	}
-	outbox := tx.Bucket(bucketOutbox)
-	for _, n := range fx.Notices {
-		if n.ID, err = outbox.NextSequence(); err != nil {
-			return err
-		}
-		if n.RequestID == "" {
-			n.RequestID = r.ID
-		}
-		n.CreatedAt = now
-		if err := tx.Bucket(bucketOutboxDue).Put(dueKey(n), nil); err != nil {
-			return fmt.Errorf("outbox: %w", err)
-		}
-		if err := putJSON(outbox, u64(n.ID), n); err != nil {
-			return fmt.Errorf("outbox: %w", err)
-		}
-	}
-	if fx.Revoke != "" || len(fx.Revokes) > 0 || fx.Grant != nil {
+	if len(fx.Revokes) > 0 || fx.Grant != nil {
 		tx.OnCommit(func() { db.ledgerGen.Add(1) })
 	}
-	for _, u := range append([]string{fx.Revoke}, fx.Revokes...) {
-		if u == "" {
-			continue
-		}
+	for _, u := range fx.Revokes {
 		if err := revoke(tx, u); err != nil {
 			return fmt.Errorf("ledger: %w", err)
 		}
@@ -182,6 +151,45 @@ func (db *DB) save(tx *bolt.Tx, seq uint64, old, r *access.Request, fx access.Ef
 		}
 		if err := db.save(tx, sseq, nil, sp.Request, sp.Effects); err != nil {
 			return fmt.Errorf("spawned request %s: %w", sp.Request.ID, err)
+		}
+	}
+	return nil
+}
+
+// appendEffects writes fx's events to the audit log and its notices to the
+// outbox; both default to subject, the request or review they are about.
+func (db *DB) appendEffects(tx *bolt.Tx, subject string, fx access.Effects) error {
+	now := db.clock()
+	audit := tx.Bucket(bucketAudit)
+	var err error
+	for _, ev := range fx.Events {
+		if ev.Seq, err = audit.NextSequence(); err != nil {
+			return err
+		}
+		if ev.RequestID == "" {
+			ev.RequestID = subject
+		}
+		if ev.Time.IsZero() {
+			ev.Time = now
+		}
+		if err := putJSON(audit, u64(ev.Seq), ev); err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+	}
+	outbox := tx.Bucket(bucketOutbox)
+	for _, n := range fx.Notices {
+		if n.ID, err = outbox.NextSequence(); err != nil {
+			return err
+		}
+		if n.RequestID == "" {
+			n.RequestID = subject
+		}
+		n.CreatedAt = now
+		if err := tx.Bucket(bucketOutboxDue).Put(dueKey(n), nil); err != nil {
+			return fmt.Errorf("outbox: %w", err)
+		}
+		if err := putJSON(outbox, u64(n.ID), n); err != nil {
+			return fmt.Errorf("outbox: %w", err)
 		}
 	}
 	return nil

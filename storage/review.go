@@ -158,40 +158,10 @@ func (db *DB) saveReview(tx *bolt.Tx, seq uint64, rv *access.Review, fx access.E
 	if err := putJSON(tx.Bucket(bucketReviews), u64(seq), rv); err != nil {
 		return err
 	}
-	now := db.clock()
-	audit := tx.Bucket(bucketAudit)
-	var err error
-	for _, ev := range fx.Events {
-		if ev.Seq, err = audit.NextSequence(); err != nil {
-			return err
-		}
-		if ev.RequestID == "" {
-			ev.RequestID = rv.ID
-		}
-		if ev.Time.IsZero() {
-			ev.Time = now
-		}
-		if err := putJSON(audit, u64(ev.Seq), ev); err != nil {
-			return fmt.Errorf("audit: %w", err)
-		}
+	if err := db.appendEffects(tx, rv.ID, fx); err != nil {
+		return err
 	}
-	outbox := tx.Bucket(bucketOutbox)
-	for _, n := range fx.Notices {
-		if n.ID, err = outbox.NextSequence(); err != nil {
-			return err
-		}
-		if n.RequestID == "" {
-			n.RequestID = rv.ID
-		}
-		n.CreatedAt = now
-		if err := tx.Bucket(bucketOutboxDue).Put(dueKey(n), nil); err != nil {
-			return fmt.Errorf("outbox: %w", err)
-		}
-		if err := putJSON(outbox, u64(n.ID), n); err != nil {
-			return fmt.Errorf("outbox: %w", err)
-		}
-	}
-	if fx.Grant != nil || fx.Revoke != "" || fx.Spawn != nil {
+	if fx.Grant != nil || len(fx.Revokes) > 0 || fx.Spawn != nil {
 		return fmt.Errorf("a review step changes the ledger only through requests")
 	}
 	return nil

@@ -512,8 +512,8 @@ func TestLedger(t *testing.T) {
 		{"grant T3", grantFx("T3", "mo@example.com", access.RoleAdmin), []string{"T2=amy@example.com:editor", "T3=mo@example.com:admin", "T1=Zed@Example.com:viewer"}},
 		{"change T1 role", grantFx("T1", "zed@example.com", access.RoleEditor), []string{"T2=amy@example.com:editor", "T3=mo@example.com:admin", "T1=zed@example.com:editor"}},
 		{"change T1 email", grantFx("T1", "bea@example.com", access.RoleEditor), []string{"T2=amy@example.com:editor", "T1=bea@example.com:editor", "T3=mo@example.com:admin"}},
-		{"revoke T3", access.Effects{Revoke: "T3"}, []string{"T2=amy@example.com:editor", "T1=bea@example.com:editor"}},
-		{"revoke unknown", access.Effects{Revoke: "T9"}, []string{"T2=amy@example.com:editor", "T1=bea@example.com:editor"}},
+		{"revoke T3", access.Effects{Revokes: []string{"T3"}}, []string{"T2=amy@example.com:editor", "T1=bea@example.com:editor"}},
+		{"revoke unknown", access.Effects{Revokes: []string{"T9"}}, []string{"T2=amy@example.com:editor", "T1=bea@example.com:editor"}},
 		{"email moves to T4", grantFx("T4", "amy@example.com", access.RoleViewer), []string{"T4=amy@example.com:viewer", "T1=bea@example.com:editor"}},
 	} {
 		MustUpdate(t, db, "R-1", noop, step.fx)
@@ -939,7 +939,7 @@ func TestSeatCountsAndCommits(t *testing.T) {
 	for _, g := range grants {
 		MustCreate(t, db, access.Request{Action: access.ActionGrant, State: access.StateFulfilled}, access.Effects{Grant: &g})
 	}
-	MustCreate(t, db, access.Request{Action: access.ActionRemove, State: access.StateFulfilled}, access.Effects{Revoke: "U2"})
+	MustCreate(t, db, access.Request{Action: access.ActionRemove, State: access.StateFulfilled}, access.Effects{Revokes: []string{"U2"}})
 	if got := db.Commits() - before; got != 5 {
 		t.Errorf("Commits() grew by %d for 5 sequential writes; want 5", got)
 	}
