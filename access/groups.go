@@ -148,44 +148,49 @@ func (l *Lifecycle) CompleteRows(ctx context.Context, id, actor string, row int)
 		if !r.IsGroup() {
 			return Effects{}, Errorf(EINVALID, "%s is not a group of removals.", r.ID)
 		}
-		var picked []int
-		for i, rw := range r.Rows {
-			if (row == AllRows || row == i) && rw.Assignee == actor && !rw.Done() {
-				picked = append(picked, i)
-			}
-		}
-		if len(picked) == 0 {
-			switch {
-			case row >= 0 && row < len(r.Rows) && r.Rows[row].Done():
-				return Effects{}, Errorf(ECONFLICT, "%s was already marked done in %s.", r.Rows[row].Email, r.ID)
-			case row >= 0 && row < len(r.Rows):
-				return Effects{}, &Refusal{Act: ActComplete, Reason: ReasonNotAssignee, Actor: actor, Request: r}
-			}
-			return Effects{}, Errorf(ECONFLICT, "Nothing of yours is left to do in %s.", r.ID)
-		}
-		r.UpdatedAt = now
-		fx := Effects{}
-		for _, i := range picked {
-			r.Rows[i].DoneBy, r.Rows[i].DoneAt = actor, now
-			if t := r.Rows[i].Target; t != "" && !isEmailTarget(t) {
-				fx.Revokes = append(fx.Revokes, t)
-			}
-			ev := l.event(r, actor, StateApproved, StateApproved, fmt.Sprintf("removed %s (%s) from UXPin", r.Rows[i].Email, r.Rows[i].Target))
-			ev.TargetEmail, ev.Target = r.Rows[i].Email, r.Rows[i].Target
-			fx.Events = append(fx.Events, ev)
-		}
-		fx.Notices = append(fx.Notices, Notice{Kind: NoticeTaskUpdate, RequestID: r.ID})
-		if r.OpenRows() == 0 {
-			r.State, r.ClosedBy, r.ClosedAt = StateFulfilled, actor, now
-			fx.Events = append(fx.Events, l.event(r, actor, StateApproved, StateFulfilled, fmt.Sprintf("all %d removals done", len(r.Rows))))
-			fx.Notices = append(fx.Notices,
-				Notice{Kind: NoticeCardsUpdate, RequestID: r.ID},
-				Notice{Kind: NoticeFulfilled, RequestID: r.ID, To: r.Requester})
-			fx.Notices = append(fx.Notices, l.auditNotice(r)...)
-		}
-		fx.Notices = append(fx.Notices, homes(tx, append([]string{actor, r.Requester}, r.Approvers...)...)...)
-		return fx, nil
+		return l.rowsDone(tx, r, actor, row, now)
 	})
+}
+
+// rowsDone marks row (or AllRows) of the actor's rows in group r done.
+func (l *Lifecycle) rowsDone(tx Tx, r *Request, actor string, row int, now time.Time) (Effects, error) {
+	var picked []int
+	for i, rw := range r.Rows {
+		if (row == AllRows || row == i) && rw.Assignee == actor && !rw.Done() {
+			picked = append(picked, i)
+		}
+	}
+	if len(picked) == 0 {
+		switch {
+		case row >= 0 && row < len(r.Rows) && r.Rows[row].Done():
+			return Effects{}, Errorf(ECONFLICT, "%s was already marked done in %s.", r.Rows[row].Email, r.ID)
+		case row >= 0 && row < len(r.Rows):
+			return Effects{}, &Refusal{Act: ActComplete, Reason: ReasonNotAssignee, Actor: actor, Request: r, Assignee: r.Rows[row].Assignee}
+		}
+		return Effects{}, Errorf(ECONFLICT, "Nothing of yours is left to do in %s.", r.ID)
+	}
+	r.UpdatedAt = now
+	fx := Effects{}
+	for _, i := range picked {
+		r.Rows[i].DoneBy, r.Rows[i].DoneAt = actor, now
+		if t := r.Rows[i].Target; t != "" && !isEmailTarget(t) {
+			fx.Revokes = append(fx.Revokes, t)
+		}
+		ev := l.event(r, actor, StateApproved, StateApproved, fmt.Sprintf("removed %s (%s) from UXPin", r.Rows[i].Email, r.Rows[i].Target))
+		ev.TargetEmail, ev.Target = r.Rows[i].Email, r.Rows[i].Target
+		fx.Events = append(fx.Events, ev)
+	}
+	fx.Notices = append(fx.Notices, Notice{Kind: NoticeTaskUpdate, RequestID: r.ID})
+	if r.OpenRows() == 0 {
+		r.State, r.ClosedBy, r.ClosedAt = StateFulfilled, actor, now
+		fx.Events = append(fx.Events, l.event(r, actor, StateApproved, StateFulfilled, fmt.Sprintf("all %d removals done", len(r.Rows))))
+		fx.Notices = append(fx.Notices,
+			Notice{Kind: NoticeCardsUpdate, RequestID: r.ID},
+			Notice{Kind: NoticeFulfilled, RequestID: r.ID, To: r.Requester})
+		fx.Notices = append(fx.Notices, l.auditNotice(r)...)
+	}
+	fx.Notices = append(fx.Notices, homes(tx, append([]string{actor, r.Requester}, r.Approvers...)...)...)
+	return fx, nil
 }
 
 func isEmailTarget(t string) bool { return len(t) > 6 && t[:6] == "email:" }

@@ -379,12 +379,12 @@ func (l *Lifecycle) Check(ctx context.Context, act Act, id, actor string) (*Requ
 // Complete closes an approved request's task as done and updates the ledger.
 // Only the assignee may (SPEC §9.4).
 func (l *Lifecycle) Complete(ctx context.Context, id, actor string) (*Request, error) {
-	if r, err := l.store.Request(ctx, id); err == nil && r.IsGroup() {
-		// Mark done on a group's item in a list: the actor's rows.
-		return l.CompleteRows(ctx, id, actor, AllRows)
-	}
 	now := l.now()
 	return l.guard(ctx, id, ActComplete, actor, func(tx Tx, r *Request, _ *Grant) (Effects, error) {
+		if r.IsGroup() {
+			// Mark done on a group's item in a list: the actor's rows.
+			return l.rowsDone(tx, r, actor, AllRows, now)
+		}
 		r.State, r.ClosedBy, r.ClosedAt, r.UpdatedAt = StateFulfilled, actor, now, now
 		r.EscalateAt = time.Time{}
 		fx := Effects{Events: []Event{l.event(r, actor, StateApproved, StateFulfilled, "")}}
@@ -462,6 +462,10 @@ func (l *Lifecycle) Fail(ctx context.Context, id, actor, reason string) (*Reques
 func (l *Lifecycle) TakeOver(ctx context.Context, id, actor string) (*Request, error) {
 	now := l.now()
 	return l.guard(ctx, id, ActTakeOver, actor, func(tx Tx, r *Request, _ *Grant) (Effects, error) {
+		if r.IsGroup() {
+			// Each row has its own admin; there is no one task to take.
+			return Effects{}, Errorf(EINVALID, "%s is a group of removals whose rows are each with their own admin; it can't be taken over.", r.ID)
+		}
 		prev := r.Assignee
 		if prev != "" {
 			r.PreviousAssignees = append(r.PreviousAssignees, prev)
@@ -616,7 +620,7 @@ func (l *Lifecycle) TakeableTasks(ctx context.Context, admin string, limit int) 
 			return nil, err
 		}
 		for _, r := range tasks {
-			if who.Admin && r.Target != admin {
+			if who.Admin && r.Target != admin && !r.IsGroup() {
 				out = append(out, r)
 			}
 		}

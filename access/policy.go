@@ -335,6 +335,9 @@ type Refusal struct {
 	// Grant is the target's ledger entry when the refusal was decided, so a
 	// "moved on" answer can say by which request.
 	Grant *Grant
+	// Assignee is who holds what was pressed when it is not the request's
+	// assignee: the admin of one row of a group.
+	Assignee string
 
 	cause error // what kept the policy from deciding, if anything
 }

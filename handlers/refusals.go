@@ -51,6 +51,9 @@ func refusalText(ref *access.Refusal) string {
 	case access.ReasonNotAdmin:
 		return "Only UXPin admins can work on tasks."
 	case access.ReasonNotAssignee:
+		if ref.Assignee != "" {
+			return fmt.Sprintf("That row of %s is assigned to %s; only they can mark it done.", id, user(ref.Assignee))
+		}
 		if r != nil && r.Assignee != "" {
 			return fmt.Sprintf("%s is assigned to %s. Only they can close it; use *Take over* in `/uxpin-access pending` to take it first.", id, user(r.Assignee))
 		}

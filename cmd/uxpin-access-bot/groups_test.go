@@ -91,6 +91,35 @@ func TestBulkRemovalIsOneGroup(t *testing.T) {
 	if seats := h.seats(people); seats != 29 {
 		t.Errorf("%d of the 30 still seated after one row; want 29", seats)
 	}
+	// Erin can't mark one of frank's rows done, even with a forged click,
+	// and nobody takes a group over: each row has its own admin.
+	franks := -1
+	for i, row := range r.Rows {
+		if row.Assignee == uFrank {
+			franks = i
+			break
+		}
+	}
+	erinDM, _ := h.fake.DMChannel(uErin)
+	n = len(h.fake.Ephemerals(uErin))
+	h.forge(forgedClick(uErin, erinDM, handlers.ActionRowDone, id+"|"+fmt.Sprint(franks), ""))
+	if got := h.ephemeral(uErin, n+1); !strings.Contains(got, "assigned to <@"+uFrank+">") {
+		t.Errorf("erin marking frank's row = %q; want a refusal naming frank", got)
+	}
+	n = len(h.fake.Ephemerals(uErin))
+	h.forge(forgedClick(uErin, erinDM, handlers.ActionTakeOver, id, ""))
+	if got := h.ephemeral(uErin, n+1); strings.Contains(got, "yours now") {
+		t.Errorf("taking over a group = %q; want a refusal", got)
+	}
+	if cur, _ := h.m.Service.Request(context.Background(), id); cur.Rows[franks].Assignee != uFrank {
+		t.Errorf("frank's row moved to %s", cur.Rows[franks].Assignee)
+	}
+	if got := h.slashReply(uFrank, "pending"); strings.Contains(got, "take over? "+id) {
+		t.Errorf("frank's pending offers to take over the group:\n%s", got)
+	}
+	if g, _ := h.m.DB.GrantFor(context.Background(), r.Rows[franks].Target); g == nil {
+		t.Errorf("frank's row's seat left the ledger on erin's click")
+	}
 	h.click(uErin, erin, handlers.ActionRowsAllDone)
 	h.click(uFrank, frank, handlers.ActionRowsAllDone)
 	h.waitState(id, "fulfilled")
