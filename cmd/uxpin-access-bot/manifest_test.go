@@ -10,6 +10,8 @@ import (
 	"github.com/dlclark/regexp2"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"gopkg.in/yaml.v3"
+
+	"github.com/uxpin-access-bot/uxpin-access-bot/handlers"
 )
 
 const (
@@ -232,9 +234,15 @@ func TestManifestContent(t *testing.T) {
 	if !cmd.ShouldEscape {
 		t.Error("slash command should_escape = false; want true")
 	}
-	const hint = "[offboard @user | status | pending | roster | reconcile | help]"
+	const hint = "[offboard @user … | status | pending | roster | reconcile | review | help]"
 	if cmd.UsageHint != hint {
 		t.Errorf("slash command usage_hint = %q; want %q", cmd.UsageHint, hint)
+	}
+	// Every subcommand the bot understands is in the hint.
+	for _, sub := range []string{"offboard", "status", "pending", "roster", "reconcile", "review", "help"} {
+		if handlers.ParseCommand(sub).Name != sub {
+			t.Errorf("ParseCommand(%q) does not know it; the hint lists it", sub)
+		}
 	}
 
 	for _, scope := range []string{
