@@ -3,7 +3,9 @@ package access
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -103,7 +105,7 @@ func (c *core) assignRows(tx Tx, r *Request, now time.Time, fx *Effects) error {
 	if err != nil {
 		return err
 	}
-	counts = maps(counts)
+	counts = maps.Clone(counts)
 	for i := range r.Rows {
 		a := PickAdmin(c.cfg.Admins, counts, r.Rows[i].Target, r.DecidedBy)
 		r.Rows[i].Assignee = a
@@ -126,14 +128,6 @@ func (c *core) assignRows(tx Tx, r *Request, now time.Time, fx *Effects) error {
 		fx.Events = append(fx.Events, c.event(r, "", StateApproved, StateApproved, "no eligible UXPin admin for some of the group's removals"))
 	}
 	return nil
-}
-
-func maps(m map[string]int) map[string]int {
-	out := make(map[string]int, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // AllRows asks CompleteRows for every open row of the actor.
@@ -173,7 +167,7 @@ func (l *Lifecycle) rowsDone(tx Tx, r *Request, actor string, row int, now time.
 	fx := Effects{}
 	for _, i := range picked {
 		r.Rows[i].DoneBy, r.Rows[i].DoneAt = actor, now
-		if t := r.Rows[i].Target; t != "" && !isEmailTarget(t) {
+		if t := r.Rows[i].Target; t != "" && !strings.HasPrefix(t, "email:") {
 			fx.Revokes = append(fx.Revokes, t)
 		}
 		ev := l.event(r, actor, StateApproved, StateApproved, fmt.Sprintf("removed %s (%s) from UXPin", r.Rows[i].Email, r.Rows[i].Target))
@@ -192,5 +186,3 @@ func (l *Lifecycle) rowsDone(tx Tx, r *Request, actor string, row int, now time.
 	fx.Notices = append(fx.Notices, homes(tx, append([]string{actor, r.Requester}, r.Approvers...)...)...)
 	return fx, nil
 }
-
-func isEmailTarget(t string) bool { return len(t) > 6 && t[:6] == "email:" }

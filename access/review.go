@@ -286,19 +286,11 @@ func (rv *Review) CSV(w io.Writer) error {
 		if dec == "" {
 			dec = "undecided"
 		}
-		_ = cw.Write([]string{rv.ID, s.Holder, csvSafe(s.Name), csvSafe(s.Email), s.Role.Label(), ts(s.Since), s.RequestID,
-			ans, ts(s.AnsweredAt), s.Reviewer, dec, s.DecidedBy, ts(s.DecidedAt), s.TaskID, csvSafe(s.Note)})
+		_ = cw.Write([]string{rv.ID, s.Holder, SafeCell(s.Name), SafeCell(s.Email), s.Role.Label(), ts(s.Since), s.RequestID,
+			ans, ts(s.AnsweredAt), s.Reviewer, dec, s.DecidedBy, ts(s.DecidedAt), s.TaskID, SafeCell(s.Note)})
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// csvSafe keeps a cell from being read as a formula by a spreadsheet.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 // ReviewOpenError refuses a second review while one is open; Open is it.

@@ -681,7 +681,7 @@ func (a Audit) CSV(w io.Writer) error {
 	for _, f := range a.Findings {
 		row := []string{string(f.Kind), f.Email, f.Name, string(f.UXPinRole), string(f.LedgerRole), f.UserID, f.RequestID}
 		for i, c := range row {
-			row[i] = spreadsheetSafe(c)
+			row[i] = SafeCell(c)
 		}
 		if err := cw.Write(row); err != nil {
 			return fmt.Errorf("write audit csv: %w", err)
@@ -694,8 +694,10 @@ func (a Audit) CSV(w io.Writer) error {
 	return nil
 }
 
-// spreadsheetSafe guards a CSV cell against formula injection.
-func spreadsheetSafe(s string) string {
+// SafeCell guards a CSV cell against spreadsheet formula injection: a cell
+// starting with =, +, -, @, a tab or a carriage return gets a leading single
+// quote, so a spreadsheet shows it as text. Every CSV the bot writes uses it.
+func SafeCell(s string) string {
 	if s != "" && strings.IndexByte("=+-@\t\r", s[0]) >= 0 {
 		return "'" + s
 	}

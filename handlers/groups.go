@@ -136,7 +136,7 @@ func groupCSV(r *access.Request) []byte {
 		if strings.HasPrefix(target, "email:") {
 			target = ""
 		}
-		_ = w.Write([]string{csvSafe(row.Email), csvSafe(row.Name), target, string(row.Role)})
+		_ = w.Write([]string{access.SafeCell(row.Email), access.SafeCell(row.Name), target, string(row.Role)})
 	}
 	w.Flush()
 	return buf.Bytes()
@@ -189,12 +189,4 @@ func (h *Handler) rowAction(ctx context.Context, cb slack.InteractionCallback, a
 	}
 	h.log.Info("group rows done", "request", r.ID, "by", actor, "open", r.OpenRows())
 	h.reply(ctx, cb.ResponseURL, cb.Channel.ID, actor, fmt.Sprintf("Thanks! %s: %s.", r.ID, groupProgress(r)))
-}
-
-// csvSafe keeps a spreadsheet from running a cell as a formula.
-func csvSafe(s string) string {
-	if s != "" && strings.IndexByte("=+-@\t\r", s[0]) >= 0 {
-		return "'" + s
-	}
-	return s
 }

@@ -109,7 +109,7 @@ func Export(ctx context.Context, src EventSource, w io.Writer, format string, rn
 		write = func(r exportRow) error {
 			cells := r.cells()
 			for i, c := range cells {
-				cells[i] = SafeCell(c)
+				cells[i] = access.SafeCell(c)
 			}
 			return cw.Write(cells)
 		}
@@ -135,20 +135,6 @@ func Export(ctx context.Context, src EventSource, w io.Writer, format string, rn
 		}
 	}
 	return bw.Flush()
-}
-
-// SafeCell guards a CSV cell against spreadsheet formula injection: a cell
-// that starts with =, +, -, @, a tab or a carriage return is prefixed with a
-// single quote, so spreadsheets show it as text instead of running it.
-func SafeCell(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
-	}
-	return s
 }
 
 // ParseFormat validates a format name.
