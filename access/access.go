@@ -165,6 +165,10 @@ type Request struct {
 	ExpiryWarnAt time.Time `json:"expiry_warn_at,omitzero"`
 	ExpireAt     time.Time `json:"expire_at,omitzero"`
 
+	// ExpiryHeldBy is the open removal an end date found in hand and
+	// waits for; the expiry stays armed until the seat is gone.
+	ExpiryHeldBy string `json:"expiry_held_by,omitempty"`
+
 	LastReminder      time.Time `json:"last_reminder,omitzero"`
 	Reminders         int       `json:"reminders,omitempty"`
 	Escalations       int       `json:"escalations,omitempty"`
@@ -184,6 +188,25 @@ type Request struct {
 	// Version increases with every stored change; storage uses it to detect
 	// lost updates and handlers to tell stale cards from fresh ones.
 	Version int `json:"version"`
+
+	// OrphanNotified is set once the admins and approvers were told that
+	// no admin can take the task (or some of a group's rows): they are
+	// told once, not on every sweep.
+	OrphanNotified bool `json:"orphan_notified,omitempty"`
+
+	// row is set on a row view (RowView): 1 + the row's index.
+	row int
+}
+
+// RowView returns row i of group r as the policy sees it: a request about
+// the row's person (and, for "about oneself", every other row's), assigned
+// to the row's admin, current while the row is open.
+func (r *Request) RowView(i int) *Request {
+	c := *r
+	row := r.Rows[i]
+	c.Target, c.TargetEmail, c.TargetName, c.Assignee, c.CurrentRole = row.Target, row.Email, row.Name, row.Assignee, row.Role
+	c.row = i + 1
+	return &c
 }
 
 // GroupRow is one person in a request group (SPEC §10): several removals
@@ -194,32 +217,85 @@ type GroupRow struct {
 	Name     string    `json:"name,omitempty"`
 	Role     Role      `json:"role,omitempty"` // the role held, as far as known
 	Assignee string    `json:"assignee,omitempty"`
-	DoneBy   string    `json:"done_by,omitempty"`
-	DoneAt   time.Time `json:"done_at,omitzero"`
+	// AssignedAt is when the row's admin got it, for its escalation.
+	AssignedAt time.Time `json:"assigned_at,omitzero"`
+	DoneBy     string    `json:"done_by,omitempty"`
+	DoneAt     time.Time `json:"done_at,omitzero"`
+	// A row its admin could not complete: by whom, when and why.
+	FailedBy   string    `json:"failed_by,omitempty"`
+	FailedAt   time.Time `json:"failed_at,omitzero"`
+	FailReason string    `json:"fail_reason,omitempty"`
+	// Dropped says why the row was taken out of the group before it was
+	// done (a removal of the bot's own, by the leaver policy or an end
+	// date, took it over).
+	Dropped   string    `json:"dropped,omitempty"`
+	DroppedAt time.Time `json:"dropped_at,omitzero"`
 }
 
 // Done reports whether the row's removal was marked done.
 func (g GroupRow) Done() bool { return !g.DoneAt.IsZero() }
 
+// Closed reports whether nothing is left to do on the row: done, failed or
+// taken out of the group.
+func (g GroupRow) Closed() bool { return g.Done() || !g.FailedAt.IsZero() || !g.DroppedAt.IsZero() }
+
 // IsGroup reports whether r is a request group.
 func (r *Request) IsGroup() bool { return len(r.Rows) > 0 }
+
+// Persons returns the people r is about: its target, or every row's target
+// in a group.
+func (r *Request) Persons() []string {
+	if r == nil {
+		return nil
+	}
+	if !r.IsGroup() {
+		if r.Target == "" {
+			return nil
+		}
+		return []string{r.Target}
+	}
+	out := make([]string, 0, len(r.Rows))
+	for _, row := range r.Rows {
+		if row.Target != "" {
+			out = append(out, row.Target)
+		}
+	}
+	return out
+}
+
+// IsAbout reports whether user is one of the people r is about (SPEC §9.1:
+// the person of a group is every row's target).
+func (r *Request) IsAbout(user string) bool {
+	if r == nil || user == "" {
+		return false
+	}
+	if r.Target == user {
+		return true
+	}
+	for _, row := range r.Rows {
+		if row.Target == user {
+			return true
+		}
+	}
+	return false
+}
 
 // RowAssignees returns the admins with open rows in a group, in order.
 func (r *Request) RowAssignees() []string {
 	var out []string
 	for _, row := range r.Rows {
-		if row.Assignee != "" && !row.Done() && !slices.Contains(out, row.Assignee) {
+		if row.Assignee != "" && !row.Closed() && !slices.Contains(out, row.Assignee) {
 			out = append(out, row.Assignee)
 		}
 	}
 	return out
 }
 
-// OpenRows counts the rows of a group not done yet.
+// OpenRows counts the rows of a group not closed yet.
 func (r *Request) OpenRows() int {
 	n := 0
 	for _, row := range r.Rows {
-		if !row.Done() {
+		if !row.Closed() {
 			n++
 		}
 	}
@@ -259,6 +335,7 @@ func (r *Request) Required() int { return max(1, r.ApprovalsRequired) }
 const (
 	PolicyAutoRole   = "auto_role"   // a role granted without an approver
 	PolicySelfRemove = "self_remove" // removing one's own access
+	PolicySelfLower  = "self_lower"  // lowering one's own role
 )
 
 // Origins of requests the bot creates itself.
@@ -300,7 +377,7 @@ func (r *Request) Timers() []Timer {
 	case StatePending:
 		add(TimerRemind, r.RemindAt)
 	case StateApproved:
-		if r.Assignee != "" {
+		if r.Assignee != "" || r.IsGroup() {
 			add(TimerEscalate, r.EscalateAt)
 		}
 	}
@@ -396,6 +473,7 @@ const (
 	NoticeConfirmUpdate NoticeKind = "confirm_update" // chat.update the target's confirmation message
 	NoticeHome          NoticeKind = "home"           // refresh a user's App Home tab
 	NoticeTakenOver     NoticeKind = "taken_over"     // DM to the previous assignee: another admin took the task
+	NoticeUnassigned    NoticeKind = "unassigned"     // DM to admins and approvers: no admin can hold a task (or some of a group's rows)
 
 	// Access review notices carry the review's ID ("V-3") as RequestID.
 	NoticeReviewAsk      NoticeKind = "review_ask"      // DM to a holder: do you still need it? (Part: seat index + 1)

@@ -3,8 +3,6 @@ package access
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"time"
 )
@@ -17,6 +15,9 @@ type GroupSubmission struct {
 	Justification string
 	Origin        string // OriginAudit and the like; "" for people
 	AutoReason    string
+	// RowBasis is the ledger entry each person's row was built on (see
+	// Draft.Basis), by target; rows whose entry changed since are left out.
+	RowBasis map[string]string
 }
 
 // GroupResult is a created group and the people left out of it.
@@ -25,109 +26,26 @@ type GroupResult struct {
 	// Skipped are people with a removal already open, by target, with the
 	// open request's ID.
 	Skipped map[string]string
+	// Stale are people left out because the ledger changed for them since
+	// the list was read.
+	Stale []string
 }
 
 // SubmitGroup stores a request group: one approval card listing the
 // people, one decision, and per admin one checklist. People whose removal
 // is already open are left out; a group of nobody is refused.
 func (l *Lifecycle) SubmitGroup(ctx context.Context, g GroupSubmission) (GroupResult, error) {
-	out := GroupResult{Skipped: map[string]string{}}
 	if len(g.Rows) == 0 {
-		return out, Errorf(EINVALID, "Name at least one person to remove.")
+		return GroupResult{Skipped: map[string]string{}}, Errorf(EINVALID, "Name at least one person to remove.")
 	}
-	approvers, err := l.approversFor(ctx, &Request{Action: ActionRemove})
-	if err != nil {
-		return out, err
-	}
-	just := Clean(g.Justification)
-	now := l.now()
-	r, err := l.create(ctx, func(tx Tx, r *Request) (Effects, error) {
-		clear(out.Skipped)
-		var rows []GroupRow
-		seen := map[string]bool{}
-		for _, row := range g.Rows {
-			if row.Target == "" || seen[row.Target] {
-				continue
-			}
-			seen[row.Target] = true
-			if id, err := tx.OpenRequestFor(row.Target, ActionRemove); err != nil {
-				return Effects{}, err
-			} else if id != "" {
-				out.Skipped[row.Target] = id
-				continue
-			}
-			if gr, err := tx.GrantFor(row.Target); err != nil {
-				return Effects{}, err
-			} else if gr != nil {
-				row.Role, row.Email = gr.Role, gr.Email
-				if row.Name == "" {
-					row.Name = gr.Name
-				}
-			}
-			row.Assignee, row.DoneBy, row.DoneAt = "", "", time.Time{}
-			rows = append(rows, row)
-		}
-		if len(rows) == 0 {
-			return Effects{}, Errorf(ECONFLICT, "A removal is already open for everyone named.")
-		}
-		*r = Request{
-			ID: r.ID, CreatedAt: now, UpdatedAt: now,
-			Action: ActionRemove, Requester: g.Requester, Rows: rows,
-			TargetEmail:   fmt.Sprintf("%d people", len(rows)),
-			Justification: just, State: StatePending,
-			Origin: g.Origin, AutoReason: g.AutoReason, ApprovalsRequired: 1,
-		}
-		for _, a := range approvers {
-			if a != r.Requester && !seen[a] {
-				r.Approvers = append(r.Approvers, a)
-			}
-		}
-		if l.cfg.ReminderInterval > 0 {
-			r.RemindAt = now.Add(l.cfg.ReminderInterval)
-		}
-		fx := Effects{Events: []Event{l.event(r, r.Requester, "", StatePending, fmt.Sprintf("submitted: a group of %d removals", len(rows)))}}
-		fx.Notices = append(fx.Notices, Notice{Kind: NoticeSubmitted, RequestID: r.ID, To: r.Requester})
-		for _, a := range r.Approvers {
-			fx.Notices = append(fx.Notices, Notice{Kind: NoticeApprovalCard, RequestID: r.ID, To: a})
-		}
-		fx.Notices = append(fx.Notices, homes(tx, append([]string{r.Requester}, r.Approvers...)...)...)
-		return fx, nil
+	r, b, err := l.born(ctx, Draft{
+		Action: ActionRemove, Requester: g.Requester, Rows: g.Rows, Justification: g.Justification,
+		Origin: g.Origin, AutoReason: g.AutoReason, RowBasis: g.RowBasis, Receipt: true,
 	})
-	out.Request = r
-	return out, err
-}
-
-// assignRows shares an approved group's rows among the admins, least
-// loaded first, never a row's own person, and not the approver while
-// another admin can take it; each admin is owed one checklist.
-func (c *core) assignRows(tx Tx, r *Request, now time.Time, fx *Effects) error {
-	counts, err := tx.OpenTaskCounts()
-	if err != nil {
-		return err
+	if b.Skipped == nil {
+		b.Skipped = map[string]string{}
 	}
-	counts = maps.Clone(counts)
-	for i := range r.Rows {
-		a := PickAdmin(c.cfg.Admins, counts, r.Rows[i].Target, r.DecidedBy)
-		r.Rows[i].Assignee = a
-		if a != "" {
-			counts[a]++
-		}
-	}
-	r.AssignedAt = now
-	for _, a := range r.RowAssignees() {
-		n := 0
-		for _, row := range r.Rows {
-			if row.Assignee == a {
-				n++
-			}
-		}
-		fx.Events = append(fx.Events, c.event(r, "", StateApproved, StateApproved, fmt.Sprintf("%d of the group's removals assigned to %s", n, a)))
-		fx.Notices = append(fx.Notices, Notice{Kind: NoticeTask, RequestID: r.ID, To: a}, Notice{Kind: NoticeHome, To: a})
-	}
-	if slices.ContainsFunc(r.Rows, func(row GroupRow) bool { return row.Assignee == "" }) {
-		fx.Events = append(fx.Events, c.event(r, "", StateApproved, StateApproved, "no eligible UXPin admin for some of the group's removals"))
-	}
-	return nil
+	return GroupResult{Request: r, Skipped: b.Skipped, Stale: b.Stale}, err
 }
 
 // AllRows asks CompleteRows for every open row of the actor.
@@ -150,7 +68,7 @@ func (l *Lifecycle) CompleteRows(ctx context.Context, id, actor string, row int)
 func (l *Lifecycle) rowsDone(tx Tx, r *Request, actor string, row int, now time.Time) (Effects, error) {
 	var picked []int
 	for i, rw := range r.Rows {
-		if (row == AllRows || row == i) && rw.Assignee == actor && !rw.Done() {
+		if (row == AllRows || row == i) && rw.Assignee == actor && !rw.Closed() {
 			picked = append(picked, i)
 		}
 	}
@@ -158,6 +76,8 @@ func (l *Lifecycle) rowsDone(tx Tx, r *Request, actor string, row int, now time.
 		switch {
 		case row >= 0 && row < len(r.Rows) && r.Rows[row].Done():
 			return Effects{}, Errorf(ECONFLICT, "%s was already marked done in %s.", r.Rows[row].Email, r.ID)
+		case row >= 0 && row < len(r.Rows) && r.Rows[row].Closed():
+			return Effects{}, Errorf(ECONFLICT, "%s is no longer open in %s.", r.Rows[row].Email, r.ID)
 		case row >= 0 && row < len(r.Rows):
 			return Effects{}, &Refusal{Act: ActComplete, Reason: ReasonNotAssignee, Actor: actor, Request: r, Assignee: r.Rows[row].Assignee}
 		}
@@ -175,14 +95,7 @@ func (l *Lifecycle) rowsDone(tx Tx, r *Request, actor string, row int, now time.
 		fx.Events = append(fx.Events, ev)
 	}
 	fx.Notices = append(fx.Notices, Notice{Kind: NoticeTaskUpdate, RequestID: r.ID})
-	if r.OpenRows() == 0 {
-		r.State, r.ClosedBy, r.ClosedAt = StateFulfilled, actor, now
-		fx.Events = append(fx.Events, l.event(r, actor, StateApproved, StateFulfilled, fmt.Sprintf("all %d removals done", len(r.Rows))))
-		fx.Notices = append(fx.Notices,
-			Notice{Kind: NoticeCardsUpdate, RequestID: r.ID},
-			Notice{Kind: NoticeFulfilled, RequestID: r.ID, To: r.Requester})
-		fx.Notices = append(fx.Notices, l.auditNotice(r)...)
-	}
+	l.closeGroup(tx, r, actor, now, &fx)
 	fx.Notices = append(fx.Notices, homes(tx, append([]string{actor, r.Requester}, r.Approvers...)...)...)
 	return fx, nil
 }

@@ -2,13 +2,15 @@ package access_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/uxpin-access-bot/uxpin-access-bot/access"
 )
 
-// TestGroupRowsStayWithTheirAdmins: one row is done only by its admin, and
-// an admin with no rows can't take the group over (each row has its own).
+// TestGroupRowsStayWithTheirAdmins: one row is done only by its admin;
+// another admin takes it over row by row (and the first admin then no
+// longer can close it).
 func TestGroupRowsStayWithTheirAdmins(t *testing.T) {
 	r := newRig(t, access.Config{Admins: []string{"ADM1", "ADM2"}})
 	ctx := context.Background()
@@ -28,10 +30,20 @@ func TestGroupRowsStayWithTheirAdmins(t *testing.T) {
 	if _, err := r.svc.CompleteRows(ctx, id, other, 0); access.ErrorCode(err) != access.EUNAUTHORIZED {
 		t.Errorf("CompleteRows by %s, not the row's admin = %v; want EUNAUTHORIZED", other, err)
 	}
-	if _, err := r.svc.TakeOver(ctx, id, other); access.ErrorCode(err) != access.EINVALID {
-		t.Errorf("TakeOver of a group by %s = %v; want EINVALID", other, err)
+	if _, err := r.svc.TakeOver(ctx, id, owner); access.ErrorCode(err) != access.EUNAUTHORIZED {
+		t.Errorf("TakeOver of their own rows by %s = %v; want a refusal", owner, err)
 	}
-	if _, err := r.svc.CompleteRows(ctx, id, owner, 0); err != nil {
+	got, err := r.svc.TakeOver(ctx, id, other)
+	if err != nil {
+		t.Fatalf("TakeOver of the group's row by %s = %v", other, err)
+	}
+	if got.Rows[0].Assignee != other || !slices.Contains(got.PreviousAssignees, owner) {
+		t.Errorf("after Take over the row is with %q (previously %v); want %s, previously %s", got.Rows[0].Assignee, got.PreviousAssignees, other, owner)
+	}
+	if _, err := r.svc.CompleteRows(ctx, id, owner, 0); access.ErrorCode(err) != access.EUNAUTHORIZED {
+		t.Errorf("CompleteRows by the previous admin = %v; want EUNAUTHORIZED", err)
+	}
+	if _, err := r.svc.CompleteRows(ctx, id, other, 0); err != nil {
 		t.Fatalf("CompleteRows by the row's admin = %v", err)
 	}
 	if g, _ := r.svc.Request(ctx, id); g.State != access.StateFulfilled {

@@ -2,7 +2,7 @@ package access
 
 import (
 	"context"
-	"fmt"
+	"errors"
 )
 
 // Leavers removes the seats of people who left (SPEC §5 step 7, §9.2): on
@@ -66,19 +66,21 @@ func (lv *Leavers) CheckLeavers(ctx context.Context, people []Person, reason str
 // Offboard removes the UXPin seat of someone who left: a removal request,
 // approved by the leaver policy, is created and assigned, and the approvers
 // are told. It returns an ENOTFOUND error when the ledger shows no access
-// and an ECONFLICT error when a removal is already open, so repeated or
-// retried signals create one request only. Callers go through CheckLeavers,
-// which applies the breaker.
+// and an ECONFLICT error when a removal is already in hand, so repeated or
+// retried signals create one request only. A removal open for the person
+// that is not in hand (pending, or with nobody to do it) is taken over, so
+// that nothing the leaver or anyone else left open can keep the seat.
+// Callers go through CheckLeavers, which applies the breaker.
 func (lv *Leavers) Offboard(ctx context.Context, p Person, reason string) (*Request, error) {
 	if !p.Deleted {
 		return nil, Errorf(EINVALID, "%s is not deactivated in Slack.", p.ID)
 	}
-	approvers, err := lv.dir.Approvers(ctx)
+	b, err := lv.prepare(ctx, Draft{Action: ActionRemove})
 	if err != nil {
-		return nil, fmt.Errorf("resolve approvers: %w", err)
+		return nil, err
 	}
 	now := lv.now()
-	return lv.create(ctx, func(tx Tx, r *Request) (Effects, error) {
+	r, err := lv.create(ctx, func(tx Tx, r *Request) (Effects, error) {
 		g, err := tx.GrantFor(p.ID)
 		if err != nil {
 			return Effects{}, err
@@ -86,29 +88,38 @@ func (lv *Leavers) Offboard(ctx context.Context, p Person, reason string) (*Requ
 		if Check(ActOffboard, System, &Request{ID: r.ID, Target: p.ID}, g) != nil {
 			return Effects{}, Errorf(ENOTFOUND, "%s holds no UXPin access in the ledger.", p.ID)
 		}
-		if id, err := tx.OpenRequestFor(p.ID, ActionRemove); err != nil {
+		also, released, err := lv.release(tx, p.ID, "the leaver policy", now)
+		if err != nil {
 			return Effects{}, err
-		} else if id != "" {
-			return Effects{}, Errorf(ECONFLICT, "A removal for %s is already open as %s.", p.ID, id)
 		}
 		name := p.Name
 		if name == "" {
 			name = g.Name
 		}
-		*r = Request{
-			ID: r.ID, CreatedAt: now, UpdatedAt: now,
-			Action: ActionRemove, Target: p.ID, TargetEmail: g.Email, TargetName: name, CurrentRole: g.Role,
-			Justification: "Left the company: " + reason + ".",
-			State:         StateApproved, Approvers: approvers, DecidedAt: now,
-			Origin: OriginLeaver, AutoReason: reason,
-		}
-		fx := Effects{Events: []Event{lv.event(r, "", "", StateApproved, "created and approved by the leaver policy: "+reason)}}
-		if err := lv.assign(tx, r, now, &fx); err != nil {
+		d := b.d
+		d.Target = Person{ID: p.ID, Email: g.Email, Name: name}
+		d.Justification = "Left the company: " + reason + "."
+		d.Origin, d.AutoReason, d.Basis, d.Evidence = OriginLeaver, reason, g.RequestID, OriginLeaver
+		d.Detail = "created and approved by the leaver policy: " + reason
+		d.supersedes = released
+		lb, err := b.with(d)
+		if err != nil {
 			return Effects{}, err
 		}
-		for _, a := range approvers {
+		_, fx, err := lb.build(tx, r, now)
+		if err != nil {
+			return Effects{}, err
+		}
+		for _, a := range r.Approvers {
 			fx.Notices = append(fx.Notices, Notice{Kind: NoticeAutoRemoval, RequestID: r.ID, To: a})
+		}
+		if also != nil {
+			fx.Also = []Also{*also}
 		}
 		return fx, nil
 	})
+	if o, ok := errors.AsType[*OpenError](err); ok {
+		return nil, Errorf(ECONFLICT, "A removal for %s is already open as %s.", p.ID, o.ID)
+	}
+	return r, err
 }

@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -103,12 +104,13 @@ func (c *core) domainAllowed(email string) bool {
 // Submit validates and stores a new request, owing the requester a receipt and
 // every eligible approver a card.
 func (l *Lifecycle) Submit(ctx context.Context, sub Submission) (*Request, error) {
-	return l.submit(ctx, sub, func(*Request) {})
+	return l.submit(ctx, sub, Draft{Receipt: true})
 }
 
-// submit is Submit with a hook that marks the new request before it is
-// stored (the seat audit's origin, for instance).
-func (l *Lifecycle) submit(ctx context.Context, sub Submission, mark func(*Request)) (*Request, error) {
+// submit is Submit for a draft of an origin (the seat audit's, for
+// instance): sub's fields fill d, then the request is born through the one
+// constructor.
+func (l *Lifecycle) submit(ctx context.Context, sub Submission, d Draft) (*Request, error) {
 	sub.Justification = Clean(sub.Justification)
 	if sub.Action == ActionRemove {
 		sub.Role = ""
@@ -116,107 +118,48 @@ func (l *Lifecycle) submit(ctx context.Context, sub Submission, mark func(*Reque
 	if err := l.Validate(sub); err != nil {
 		return nil, err
 	}
-	approvers, err := l.approversFor(ctx, &Request{Action: sub.Action, Role: sub.Role})
-	if err != nil {
-		return nil, err
+	d.Action, d.Requester, d.Target, d.Role = sub.Action, sub.Requester, sub.Target, sub.Role
+	d.Justification, d.EndDate = sub.Justification, sub.EndDate
+	if sub.EndDate != "" {
+		d.EndZone = sub.RequesterTZ
 	}
-	now := l.now()
-	return l.create(ctx, func(tx Tx, r *Request) (Effects, error) {
-		if id, err := tx.OpenRequestFor(sub.Target.ID, sub.Action); err != nil {
-			return Effects{}, err
-		} else if id != "" {
-			return Effects{}, &ValidationError{Fields: map[string]string{
-				FieldTarget: fmt.Sprintf("%s already asks to %s for this person and is still open.", id, strings.ToLower(sub.Action.Label())),
-			}}
-		}
-		g, err := tx.GrantFor(sub.Target.ID)
-		if err != nil {
-			return Effects{}, err
-		}
-		if err := checkAgainstLedger(sub, g); err != nil {
-			return Effects{}, err
-		}
-		*r = Request{
-			ID: r.ID, CreatedAt: now, UpdatedAt: now,
-			Action: sub.Action, Requester: sub.Requester,
-			Target: sub.Target.ID, TargetEmail: sub.Target.Email, TargetName: sub.Target.Name,
-			Role: sub.Role, Justification: sub.Justification, EndDate: sub.EndDate,
-			State: StatePending,
-		}
-		if sub.EndDate != "" {
-			r.EndZone = sub.RequesterTZ
-		}
-		if g != nil {
-			r.CurrentRole = g.Role
-		}
-		mark(r)
-		r.ApprovalsRequired = l.cfg.Required(r)
-		for _, a := range approvers {
-			if a != r.Requester && a != r.Target {
-				r.Approvers = append(r.Approvers, a)
-			}
-		}
-		fx := Effects{Events: []Event{l.event(r, r.Requester, "", StatePending, "submitted")}}
-		fx.Notices = append(fx.Notices, Notice{Kind: NoticeSubmitted, RequestID: r.ID, To: r.Requester})
-		if policy := l.byPolicy(r); policy != "" && Check(ActApproveByPolicy, System, r, g) == nil {
-			if err := l.checkBudget(tx, r, false); err == nil {
-				r.State, r.ByPolicy, r.DecidedAt = StateApproved, policy, now
-				fx.Events = append(fx.Events, l.event(r, "", StatePending, StateApproved, "approved by policy: "+policyDetail(policy, r)))
-				fx.Notices = append(fx.Notices, Notice{Kind: NoticeDecided, RequestID: r.ID, To: r.Requester})
-				if err := l.assign(tx, r, now, &fx); err != nil {
-					return Effects{}, err
-				}
-				fx.Notices = append(fx.Notices, homes(tx, r.Requester)...)
-				return fx, nil
-			} else if _, over := err.(*BudgetError); !over {
-				return Effects{}, err
-			}
-			// Past the seat budget the approvers decide, as for any role.
-			fx.Events = append(fx.Events, l.event(r, "", StatePending, StatePending, "not approved by policy: no "+r.Role.Label()+" seat is left in the budget"))
-		}
-		if l.cfg.ReminderInterval > 0 {
-			r.RemindAt = now.Add(l.cfg.ReminderInterval)
-		}
-		for _, a := range r.Approvers {
-			fx.Notices = append(fx.Notices, Notice{Kind: NoticeApprovalCard, RequestID: r.ID, To: a})
-		}
-		fx.Notices = append(fx.Notices, homes(tx, append([]string{r.Requester}, r.Approvers...)...)...)
-		return fx, nil
-	})
+	r, _, err := l.born(ctx, d)
+	if o, ok := errors.AsType[*OpenError](err); ok {
+		return nil, &ValidationError{Fields: map[string]string{
+			FieldTarget: fmt.Sprintf("%s already asks to %s for this person and is still open.", o.ID, strings.ToLower(o.Action.Label())),
+		}}
+	}
+	return r, err
 }
 
 // byPolicy says why the configuration approves r without an approver, or
-// "" when an approver must (SPEC §10): removing one's own access, or a
-// grant or change to a role the configuration grants on the spot.
+// "" when an approver must (SPEC §10): removing or lowering one's own
+// access, or a grant (or a raise) to a role the configuration grants on
+// the spot. Auto-approval only ever gives: lowering someone else's role
+// needs an approver.
 func (c *core) byPolicy(r *Request) string {
+	self := r.Requester != "" && r.Requester == r.Target
 	switch {
-	case r.Action == ActionRemove && r.Requester != "" && r.Requester == r.Target:
+	case r.Action == ActionRemove && self:
 		return PolicySelfRemove
-	case r.Action != ActionRemove && slices.Contains(c.cfg.AutoApproveRoles, r.Role):
+	case r.Action == ActionChange && self && r.Lowers():
+		return PolicySelfLower
+	case r.Action == ActionGrant && slices.Contains(c.cfg.AutoApproveRoles, r.Role):
+		return PolicyAutoRole
+	case r.Action == ActionChange && !r.Lowers() && r.CurrentRole.Valid() && slices.Contains(c.cfg.AutoApproveRoles, r.Role):
 		return PolicyAutoRole
 	}
 	return ""
 }
 
 func policyDetail(policy string, r *Request) string {
-	if policy == PolicySelfRemove {
+	switch policy {
+	case PolicySelfRemove:
 		return "removing one's own access needs no approval"
+	case PolicySelfLower:
+		return "lowering one's own role needs no approval"
 	}
 	return r.Role.Label() + " is granted without an approver (UXPIN_AUTO_APPROVE_ROLES)"
-}
-
-func checkAgainstLedger(sub Submission, g *Grant) error {
-	switch {
-	case sub.Action == ActionGrant && g != nil:
-		return &ValidationError{Fields: map[string]string{
-			FieldAction: fmt.Sprintf("This person already holds UXPin access as %s (%s). Choose Change role or Remove access.", g.Role.Label(), g.RequestID),
-		}}
-	case sub.Action == ActionChange && g != nil && g.Role == sub.Role:
-		return &ValidationError{Fields: map[string]string{
-			FieldRole: fmt.Sprintf("This person already has the %s role.", g.Role.Label()),
-		}}
-	}
-	return nil
 }
 
 // Decision is an approver's answer to a request: approve (past the seat
@@ -300,31 +243,6 @@ func (l *Lifecycle) Decide(ctx context.Context, id, actor string, d Decision) (*
 	})
 }
 
-// assign gives an approved request's task to the least-loaded admin who is
-// not its target and, when another admin can take it, not its approver
-// (SPEC §9.4); arms its escalation, and owes that admin the task DM.
-func (c *core) assign(tx Tx, r *Request, now time.Time, fx *Effects) error {
-	if r.IsGroup() {
-		return c.assignRows(tx, r, now, fx)
-	}
-	counts, err := tx.OpenTaskCounts()
-	if err != nil {
-		return err
-	}
-	r.Assignee = PickAdmin(c.cfg.Admins, counts, r.Target, r.DecidedBy)
-	if r.Assignee == "" {
-		fx.Events = append(fx.Events, c.event(r, "", StateApproved, StateApproved, "no eligible UXPin admin to assign"))
-		return nil
-	}
-	r.AssignedAt = now
-	if c.cfg.EscalateAfter > 0 {
-		r.EscalateAt = now.Add(c.cfg.EscalateAfter)
-	}
-	fx.Events = append(fx.Events, c.event(r, "", StateApproved, StateApproved, "assigned to "+r.Assignee))
-	fx.Notices = append(fx.Notices, Notice{Kind: NoticeTask, RequestID: r.ID, To: r.Assignee}, Notice{Kind: NoticeHome, To: r.Assignee})
-	return nil
-}
-
 // PickAdmin returns the admin with the fewest open tasks who is not the
 // target, preferring the earlier-configured admin on a tie, or "" if none.
 // Admins in avoid (the request's approver) are picked only when no other
@@ -378,12 +296,32 @@ func (l *Lifecycle) Check(ctx context.Context, act Act, id, actor string) (*Requ
 
 // Complete closes an approved request's task as done and updates the ledger.
 // Only the assignee may (SPEC §9.4).
+//
+// A task the ledger has overtaken changes nothing and says so (SPEC §9.3):
+// a change whose person holds no seat any more, or a grant whose person
+// holds one by another request. It is closed as failed, with the reason,
+// and the refusal is returned.
 func (l *Lifecycle) Complete(ctx context.Context, id, actor string) (*Request, error) {
 	now := l.now()
-	return l.guard(ctx, id, ActComplete, actor, func(tx Tx, r *Request, _ *Grant) (Effects, error) {
+	var overtaken error
+	r, err := l.guard(ctx, id, ActComplete, actor, func(tx Tx, r *Request, g *Grant) (Effects, error) {
+		overtaken = nil
 		if r.IsGroup() {
 			// Mark done on a group's item in a list: the actor's rows.
 			return l.rowsDone(tx, r, actor, AllRows, now)
+		}
+		if why := overtakenBy(r, g); why != "" {
+			overtaken = &Refusal{Act: ActComplete, Reason: ReasonMovedOn, Actor: actor, Request: r, Grant: g}
+			r.State, r.ClosedAt, r.UpdatedAt, r.FailReason = StateFailed, now, now, why
+			r.EscalateAt = time.Time{}
+			fx := Effects{Events: []Event{l.event(r, actor, StateApproved, StateFailed, "not applied: "+why)}}
+			fx.Notices = append(fx.Notices,
+				Notice{Kind: NoticeTaskUpdate, RequestID: r.ID},
+				Notice{Kind: NoticeCardsUpdate, RequestID: r.ID},
+				Notice{Kind: NoticeFailed, RequestID: r.ID, To: r.Requester})
+			fx.Notices = append(fx.Notices, l.auditNotice(r)...)
+			fx.Notices = append(fx.Notices, homes(tx, r.Requester, r.Assignee, actor)...)
+			return fx, nil
 		}
 		r.State, r.ClosedBy, r.ClosedAt, r.UpdatedAt = StateFulfilled, actor, now, now
 		r.EscalateAt = time.Time{}
@@ -423,6 +361,22 @@ func (l *Lifecycle) Complete(ctx context.Context, id, actor string) (*Request, e
 		fx.Notices = append(fx.Notices, homes(tx, append([]string{r.Requester, r.Assignee, actor}, r.Approvers...)...)...)
 		return fx, nil
 	})
+	if overtaken != nil {
+		return nil, overtaken
+	}
+	return r, err
+}
+
+// overtakenBy says why closing task r as done would change the ledger
+// against its current state, or "".
+func overtakenBy(r *Request, g *Grant) string {
+	switch {
+	case r.Action == ActionChange && g == nil:
+		return fmt.Sprintf("%s holds no UXPin seat in the ledger any more, so there is no role to change", r.TargetEmail)
+	case r.Action == ActionGrant && g != nil && g.RequestID != r.ID:
+		return fmt.Sprintf("%s already holds UXPin access as %s by %s", r.TargetEmail, g.Role.Label(), g.RequestID)
+	}
+	return ""
 }
 
 // Fail closes an approved request's task as impossible, with the assignee's
@@ -438,6 +392,10 @@ func (l *Lifecycle) Fail(ctx context.Context, id, actor, reason string) (*Reques
 	}
 	now := l.now()
 	return l.guard(ctx, id, ActFail, actor, func(tx Tx, r *Request, _ *Grant) (Effects, error) {
+		if r.IsGroup() {
+			// Can't complete on a group: the actor's own rows only.
+			return l.failRows(tx, r, actor, reason, now)
+		}
 		r.State, r.ClosedBy, r.ClosedAt, r.UpdatedAt, r.FailReason = StateFailed, actor, now, now, reason
 		fx := Effects{Events: []Event{l.event(r, actor, StateApproved, StateFailed, reason)}}
 		fx.Notices = append(fx.Notices,
@@ -461,16 +419,19 @@ func (l *Lifecycle) Fail(ctx context.Context, id, actor, reason string) (*Reques
 // is told.
 func (l *Lifecycle) TakeOver(ctx context.Context, id, actor string) (*Request, error) {
 	now := l.now()
+	if cur, err := l.store.Request(ctx, id); err == nil && cur.IsGroup() {
+		return l.takeOverRows(ctx, id, actor, now)
+	}
 	return l.guard(ctx, id, ActTakeOver, actor, func(tx Tx, r *Request, _ *Grant) (Effects, error) {
 		if r.IsGroup() {
-			// Each row has its own admin; there is no one task to take.
-			return Effects{}, Errorf(EINVALID, "%s is a group of removals whose rows are each with their own admin; it can't be taken over.", r.ID)
+			return Effects{}, Errorf(ECONFLICT, "%s changed meanwhile; try again.", r.ID)
 		}
 		prev := r.Assignee
 		if prev != "" {
 			r.PreviousAssignees = append(r.PreviousAssignees, prev)
 		}
 		r.Assignee, r.AssignedAt, r.UpdatedAt = actor, now, now
+		r.OrphanNotified = false
 		r.TakenOver++
 		r.EscalateAt = time.Time{}
 		if l.cfg.EscalateAfter > 0 {

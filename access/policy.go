@@ -41,6 +41,7 @@ const (
 	ActExpiryWarn Act = "expiry_warn" // tell that temporary access ends tomorrow
 	ActExpire     Act = "expire"      // remove temporary access at its end
 	ActOffboard   Act = "offboard"    // remove the seat of someone who left
+	ActReassign   Act = "reassign"    // give a task (or group row) whose admin left UXPIN_ADMINS, or that nobody holds, to an admin
 	// ActApproveByPolicy approves a request without an approver: a role
 	// the configuration grants on the spot, or a removal of one's own
 	// access (SPEC §10).
@@ -51,7 +52,7 @@ const (
 var Acts = []Act{
 	ActApprove, ActDeny, ActCancel, ActComplete, ActFail, ActTakeOver, ActConfirm, ActReopen, ActAudit,
 	ActReview, ActReviewAnswer, ActReviewDecide,
-	ActRemind, ActEscalate, ActExpiryWarn, ActExpire, ActOffboard, ActApproveByPolicy,
+	ActRemind, ActEscalate, ActExpiryWarn, ActExpire, ActOffboard, ActReassign, ActApproveByPolicy,
 }
 
 // Relation is how an actor stands to a request. An actor may stand in
@@ -68,6 +69,9 @@ const (
 	RelApprover        Relation = "approver"
 	RelApproverOther   Relation = "approver outside the role's approvers"
 	RelAdminTarget     Relation = "admin who is the target"
+	// RelOwnUnreviewed is an admin who asked for what no approver decided
+	// (approved by policy or on evidence): a second person closes it.
+	RelOwnUnreviewed Relation = "admin who asked for what no approver decided"
 	RelAssignee        Relation = "assignee"
 	RelOtherAdmin      Relation = "another admin"
 	RelAdmin           Relation = "admin"
@@ -78,7 +82,7 @@ const (
 // Relations lists every relation, for the table test and the README.
 var Relations = []Relation{
 	RelRequester, RelTarget, RelApproverSelf, RelApprovedAlready, RelApprover, RelApproverOther,
-	RelAdminTarget, RelAssignee, RelOtherAdmin, RelAdmin, RelSystem, RelAnyone,
+	RelAdminTarget, RelOwnUnreviewed, RelAssignee, RelOtherAdmin, RelAdmin, RelSystem, RelAnyone,
 }
 
 // Stage says whether a request is still where an act expects it to be, or
@@ -108,17 +112,23 @@ type Actor struct {
 // System is the actor of timers and events.
 var System = Actor{System: true}
 
+// is reports whether the actor stands in rel to r. "The person" of a
+// request group is every row's target, so one of them is about themselves
+// wherever they stand in the group; for a row view (Request.RowView) the
+// assignee is the row's admin alone.
 func (a Actor) is(rel Relation, r *Request) bool {
-	var requester, target, assignee string
+	var requester, assignee string
 	if r != nil {
-		requester, target, assignee = r.Requester, r.Target, r.Assignee
+		requester, assignee = r.Requester, r.Assignee
 	}
-	self := a.ID != "" && (a.ID == requester || a.ID == target)
+	about := r.IsAbout(a.ID)
+	self := a.ID != "" && (a.ID == requester || about)
+	mine := a.ID != "" && (a.ID == assignee || (r != nil && r.row == 0 && r.HasRowsOf(a.ID)))
 	switch rel {
 	case RelRequester:
 		return a.ID != "" && a.ID == requester
 	case RelTarget:
-		return a.ID != "" && a.ID == target
+		return about
 	case RelApproverSelf:
 		return a.Approver && self
 	case RelApprovedAlready:
@@ -128,11 +138,13 @@ func (a Actor) is(rel Relation, r *Request) bool {
 	case RelApproverOther:
 		return a.Approver && !a.RoleApprover
 	case RelAdminTarget:
-		return a.Admin && a.ID == target
+		return a.Admin && about
+	case RelOwnUnreviewed:
+		return a.Admin && a.ID != "" && a.ID == requester && r.Unreviewed()
 	case RelAssignee:
-		return a.Admin && a.ID != "" && (a.ID == assignee || (r != nil && r.HasRowsOf(a.ID)))
+		return a.Admin && mine
 	case RelOtherAdmin:
-		return a.Admin && a.ID != assignee && (r == nil || !r.HasRowsOf(a.ID))
+		return a.Admin && !mine
 	case RelAdmin:
 		return a.Admin
 	case RelSystem:
@@ -164,6 +176,7 @@ const (
 	ReasonAlreadyApproved  Reason = "already_approved"  // the same approver approving twice
 	ReasonNotHolder        Reason = "not_holder"        // only the seat's holder answers its review question
 	ReasonOwnSeat          Reason = "own_seat"          // a reviewer deciding their own seat
+	ReasonOwnUnreviewed    Reason = "own_unreviewed"    // closing or taking what one asked for and no approver decided
 )
 
 // Reasons lists every reason, so handlers can be tested to word each one.
@@ -171,7 +184,7 @@ var Reasons = []Reason{
 	ReasonMovedOn, ReasonOwnRequest, ReasonAboutSelf, ReasonNotApprover, ReasonNotRoleApprover,
 	ReasonNotAdmin, ReasonNotAssignee, ReasonAlreadyAssignee, ReasonNotRequester, ReasonNotTarget,
 	ReasonNotPrivileged, ReasonSystemOnly, ReasonApproversUnknown, ReasonAlreadyApproved,
-	ReasonNotHolder, ReasonOwnSeat,
+	ReasonNotHolder, ReasonOwnSeat, ReasonOwnUnreviewed,
 }
 
 // Rule is one row of the policy table.
@@ -215,6 +228,7 @@ var Table = map[Act][]Rule{
 	ActTakeOver: {
 		refuse(MovedOn, RelAnyone, ReasonMovedOn),
 		refuse(Current, RelAdminTarget, ReasonAboutSelf),
+		refuse(Current, RelOwnUnreviewed, ReasonOwnUnreviewed),
 		refuse(Current, RelAssignee, ReasonAlreadyAssignee),
 		allow(Current, RelOtherAdmin),
 		refuse(Current, RelAnyone, ReasonNotAdmin),
@@ -264,6 +278,7 @@ var Table = map[Act][]Rule{
 	ActExpiryWarn: systemOnly(),
 	ActExpire:     systemOnly(),
 	ActOffboard:   systemOnly(),
+	ActReassign:   systemOnly(),
 	// The bot approves by policy only what lowers nobody else's access
 	// and raises no role outside the configured auto-approved roles; the
 	// lifecycle asks only for those (Lifecycle.byPolicy).
@@ -271,11 +286,13 @@ var Table = map[Act][]Rule{
 }
 
 // closeTask are the rows of Mark done and Can't complete: only the
-// assignee closes a task, never the person it is about (SPEC §9.4).
+// assignee closes a task, never the person it is about (SPEC §9.4), nor
+// the one who asked for it when no approver decided it (SPEC §9.1).
 func closeTask() []Rule {
 	return []Rule{
 		refuse(MovedOn, RelAnyone, ReasonMovedOn),
 		refuse(Current, RelAdminTarget, ReasonAboutSelf),
+		refuse(Current, RelOwnUnreviewed, ReasonOwnUnreviewed),
 		allow(Current, RelAssignee),
 		refuse(Current, RelOtherAdmin, ReasonNotAssignee),
 		refuse(Current, RelAnyone, ReasonNotAdmin),
@@ -302,10 +319,19 @@ func IsCurrent(act Act, r *Request, g *Grant) bool {
 		return false
 	}
 	holds := g != nil && g.RequestID == r.ID // the ledger entry is still this request's
+	if r.row > 0 {
+		// One row of a group: current while the group is approved and
+		// the row is open.
+		row := r.Rows[r.row-1]
+		switch act {
+		case ActComplete, ActFail, ActTakeOver, ActEscalate, ActReassign:
+			return r.State == StateApproved && !row.Closed()
+		}
+	}
 	switch act {
 	case ActApprove, ActDeny, ActCancel, ActRemind, ActApproveByPolicy:
 		return r.State == StatePending
-	case ActComplete, ActFail, ActEscalate:
+	case ActComplete, ActFail, ActEscalate, ActReassign:
 		// A reopened grant's task is current only while the ledger entry
 		// is still the grant's: a later change or removal supersedes it.
 		return r.State == StateApproved && (r.Reopened == 0 || holds)

@@ -39,6 +39,8 @@ func actorFor(rel access.Relation) (access.Actor, bool) {
 		return access.Actor{ID: uApo, Approver: true}, false
 	case access.RelAdminTarget:
 		return access.Actor{ID: uTgt, Admin: true}, false
+	case access.RelOwnUnreviewed:
+		return access.Actor{ID: uReq, Admin: true}, false
 	case access.RelAssignee:
 		return access.Actor{ID: uAsg, Admin: true}, false
 	case access.RelOtherAdmin:
@@ -66,7 +68,7 @@ func requestAt(act access.Act, current bool) (*access.Request, *access.Grant) {
 			r.State = access.StateDenied
 		}
 		return r, nil
-	case access.ActComplete, access.ActFail, access.ActTakeOver, access.ActEscalate:
+	case access.ActComplete, access.ActFail, access.ActTakeOver, access.ActEscalate, access.ActReassign:
 		r.State = access.StateApproved
 		if !current {
 			r.State = access.StateFulfilled
@@ -162,13 +164,31 @@ var want = map[access.Act]map[access.Relation][2]string{
 	access.ActExpiryWarn:      bot(),
 	access.ActExpire:          bot(),
 	access.ActOffboard:        bot(),
+	access.ActReassign:        bot(),
 	access.ActApproveByPolicy: bot(),
+}
+
+// ownUnreviewed is how an admin stands to what they asked for and no
+// approver decided: like the requester, except that they never close or
+// take over its task (SPEC §9.1: a second person is always involved).
+var ownUnreviewed = map[access.Act][2]string{
+	access.ActApprove: {"not_approver", "moved_on"}, access.ActDeny: {"not_approver", "moved_on"},
+	access.ActCancel: {"ok", "moved_on"}, access.ActComplete: {"own_unreviewed", "moved_on"},
+	access.ActFail: {"own_unreviewed", "moved_on"}, access.ActTakeOver: {"own_unreviewed", "moved_on"},
+	access.ActConfirm: {"not_target", "not_target"}, access.ActReopen: {"not_target", "not_target"},
+	access.ActAudit: {"ok", "ok"}, access.ActReview: {"ok", "ok"},
+	access.ActReviewAnswer: {"not_holder", "not_holder"}, access.ActReviewDecide: {"not_approver", "moved_on"},
 }
 
 // An approver who already approved stands like any other approver, except
 // that they can't approve again (SPEC §10).
 func init() {
 	for act, rows := range want {
+		if w, ok := ownUnreviewed[act]; ok {
+			rows[access.RelOwnUnreviewed] = w
+		} else {
+			rows[access.RelOwnUnreviewed] = [2]string{"system_only", "system_only"}
+		}
 		if _, ok := rows[access.RelApprovedAlready]; !ok {
 			rows[access.RelApprovedAlready] = rows[access.RelApprover]
 		}
@@ -256,6 +276,9 @@ func TestPolicyTable(t *testing.T) {
 				if r != nil {
 					// One approval of two is in: uApd's.
 					r.Approvals, r.ApprovalsRequired = []access.Approval{{By: uApd}}, 2
+					if rel == access.RelOwnUnreviewed {
+						r.Approvals = nil // approved by policy or on evidence
+					}
 				}
 				got := verdict(access.Check(act, actor, r, g))
 				if got != w[i] {
@@ -289,5 +312,86 @@ func TestRefusalCodes(t *testing.T) {
 	denied := access.Check(access.ActApprove, access.Actor{ID: uAny}, &access.Request{ID: "R-1", State: access.StatePending}, nil)
 	if got := access.ErrorCode(denied); got != access.EUNAUTHORIZED {
 		t.Errorf("ErrorCode(not an approver) = %q; want %q", got, access.EUNAUTHORIZED)
+	}
+}
+
+// groupActs are the acts that reach request groups, and whether they are
+// judged per row (a row view) as well as on the whole group.
+var groupActs = map[access.Act]bool{
+	access.ActApprove: false, access.ActDeny: false, access.ActCancel: false,
+	access.ActRemind: false, access.ActApproveByPolicy: false,
+	access.ActComplete: true, access.ActFail: true, access.ActTakeOver: true,
+	access.ActEscalate: true, access.ActReassign: true,
+}
+
+// asGroup turns a single fixture into a group of two removals: the
+// target's row with the assignee, and another person's row with another
+// admin. Everyone stands to the group as they stood to the single request.
+func asGroup(r *access.Request) *access.Request {
+	g := *r
+	g.Action, g.Target, g.Assignee = access.ActionRemove, "", ""
+	g.Rows = []access.GroupRow{
+		{Target: r.Target, Email: "t@example.com", Assignee: r.Assignee},
+		{Target: uOth, Email: "o@example.com", Assignee: uAs2},
+	}
+	if r.Assignee == "" {
+		g.Rows[1].Assignee = ""
+	}
+	return &g
+}
+
+const (
+	uOth = "UOTH" // the person of a group's second row
+	uAs2 = "UAS2" // the admin of a group's second row
+)
+
+// TestPolicyTableGroups: every act that reaches a request group answers as
+// for a single request, on the whole group and on a row view, and a person
+// of any row is about themselves for deciding, closing, failing and taking
+// over (findings H2, H3).
+func TestPolicyTableGroups(t *testing.T) {
+	for act, perRow := range groupActs {
+		for _, rel := range access.Relations {
+			w := want[act][rel]
+			for i, current := range []bool{true, false} {
+				actor, unassigned := actorFor(rel)
+				single, g := requestAt(act, current)
+				if unassigned {
+					single.Assignee = ""
+				}
+				single.Approvals, single.ApprovalsRequired = []access.Approval{{By: uApd}}, 2
+				if rel == access.RelOwnUnreviewed {
+					single.Approvals = nil
+				}
+				grp := asGroup(single)
+				views := map[string]*access.Request{"group": grp}
+				if perRow {
+					views["row 0"] = grp.RowView(0)
+				}
+				for name, r := range views {
+					if got := verdict(access.Check(act, actor, r, g)); got != w[i] {
+						t.Errorf("Check(%s, %s, %s, current=%v) = %s; want %s", act, rel, name, current, got, w[i])
+					}
+				}
+			}
+		}
+	}
+	// The second row's person, as an approver and as an admin.
+	pending, _ := requestAt(access.ActApprove, true)
+	grp := asGroup(pending)
+	for _, act := range []access.Act{access.ActApprove, access.ActDeny} {
+		if got := verdict(access.Check(act, access.Actor{ID: uOth, Approver: true, RoleApprover: true}, grp, nil)); got != "own_request" {
+			t.Errorf("%s by a person of the group's other row = %s; want own_request", act, got)
+		}
+	}
+	approved, _ := requestAt(access.ActComplete, true)
+	grp = asGroup(approved)
+	grp.Rows[0].Assignee = uOth // the other row's person holds this row
+	for _, act := range []access.Act{access.ActComplete, access.ActFail, access.ActTakeOver} {
+		for name, r := range map[string]*access.Request{"group": grp, "row 0": grp.RowView(0), "row 1": grp.RowView(1)} {
+			if got := verdict(access.Check(act, access.Actor{ID: uOth, Admin: true}, r, nil)); got != "about_self" {
+				t.Errorf("%s on %s by an admin who is a person of the group = %s; want about_self", act, name, got)
+			}
+		}
 	}
 }

@@ -529,6 +529,10 @@ func (rvs *Reviews) AnswerSeat(ctx context.Context, id string, seat int, actor s
 	if err != nil {
 		return nil, err
 	}
+	rb, err := rvs.reviewBirths(ctx)
+	if err != nil {
+		return nil, err
+	}
 	now := rvs.now()
 	return rvs.store.UpdateReview(ctx, id, func(tx ReviewTx, rv *Review) (Effects, error) {
 		s := rv.Seat(seat)
@@ -548,53 +552,86 @@ func (rvs *Reviews) AnswerSeat(ctx context.Context, id string, seat int, actor s
 			return fx, nil
 		}
 		s.Decision, s.DecidedBy, s.DecidedAt = ans, actor, now
-		if err := rvs.lower(tx, rv, s, actor, "", now, &fx); err != nil {
+		if err := rvs.lower(tx, rb, rv, s, actor, "", now, &fx); err != nil {
 			return Effects{}, err
 		}
 		return fx, nil
 	})
 }
 
-// lower turns a seat's downgrade or removal into an approved task: by the
-// holder themselves (approvedBy "", lowering one's own access needs no
-// approver) or by the reviewer's decision (approvedBy the reviewer). A seat
-// the ledger no longer holds as reviewed, or with the same request already
-// open, gets a note instead.
-func (c *core) lower(tx ReviewTx, rv *Review, s *ReviewSeat, requester, approvedBy string, now time.Time, fx *Effects) error {
-	action, role := ActionRemove, Role("")
+// reviewBirths are the review's drafts prepared once, before its
+// transaction: a removal and a downgrade to Viewer.
+type reviewBirths struct{ remove, downgrade *birth }
+
+func (c *core) reviewBirths(ctx context.Context) (reviewBirths, error) {
+	rm, err := c.prepare(ctx, Draft{Action: ActionRemove})
+	if err != nil {
+		return reviewBirths{}, err
+	}
+	dg, err := c.prepare(ctx, Draft{Action: ActionChange, Role: RoleViewer})
+	if err != nil {
+		return reviewBirths{}, err
+	}
+	return reviewBirths{remove: rm, downgrade: dg}, nil
+}
+
+// lower turns a seat's downgrade or removal into an approved task, born
+// through the one constructor: by the holder themselves (approvedBy "",
+// lowering one's own access needs no approver) or by the reviewer's
+// decision (approvedBy the reviewer). A seat the ledger no longer holds as
+// reviewed, or with the same request already open, gets a note instead.
+func (c *core) lower(tx ReviewTx, rb reviewBirths, rv *Review, s *ReviewSeat, requester, approvedBy string, now time.Time, fx *Effects) error {
+	b, action := rb.remove, ActionRemove
 	if s.Decision == ReviewDowngrade {
-		action, role = ActionChange, RoleViewer
+		b, action = rb.downgrade, ActionChange
 	}
 	g, ok, err := c.stillHeld(tx, rv, s, action, fx)
 	if err != nil || !ok {
 		return err
 	}
-	why := fmt.Sprintf("Access review %s: the holder no longer needs %s.", rv.ID, s.Role.Label())
-	detail := "created by access review " + rv.ID + ": the holder lowered their own access, which needs no approver"
+	d := b.d
+	d.Requester = requester
+	d.Target = Person{ID: s.Holder, Email: g.Email, Name: s.Name}
+	d.Justification = fmt.Sprintf("Access review %s: the holder no longer needs %s.", rv.ID, s.Role.Label())
+	d.Detail = "created by access review " + rv.ID + ": the holder lowered their own access, which needs no approver"
+	d.Origin, d.AutoReason, d.Basis = OriginReview, rv.ID, s.RequestID
+	d.Evidence = OriginReview
 	if approvedBy != "" {
-		why = fmt.Sprintf("Access review %s: the reviewer decided %s.", rv.ID, strings.ToLower(s.Decision.Label()))
-		detail = "created by access review " + rv.ID + ", approved by the reviewer's decision"
+		d.Evidence, d.ApprovedBy = "", approvedBy
+		d.Justification = fmt.Sprintf("Access review %s: the reviewer decided %s.", rv.ID, strings.ToLower(s.Decision.Label()))
+		d.Detail = "created by access review " + rv.ID + ", approved by the reviewer's decision"
 	}
-	r := &Request{
-		Action: action, Requester: requester, Target: s.Holder, TargetEmail: g.Email, TargetName: s.Name,
-		Role: role, CurrentRole: g.Role, Justification: why,
-		State: StateApproved, DecidedBy: approvedBy, DecidedAt: now, CreatedAt: now, UpdatedAt: now,
-		Origin: OriginReview, AutoReason: rv.ID,
-	}
-	if approvedBy != "" {
-		r.Approvers = []string{approvedBy}
-	}
-	rfx := Effects{Events: []Event{c.event(r, approvedBy, "", StateApproved, detail)}}
-	if err := c.assign(tx, r, now, &rfx); err != nil {
+	rb2, err := b.with(d)
+	if err != nil {
 		return err
 	}
-	rfx = rfx.addressed()
-	id, err := tx.CreateRequest(r, rfx)
+	r := &Request{}
+	_, rfx, err := rb2.build(tx, r, now)
+	if err != nil {
+		return c.reviewNote(rv, s, err, fx)
+	}
+	id, err := tx.CreateRequest(r, rfx.addressed())
 	if err != nil {
 		return err
 	}
 	s.TaskID = id
 	return nil
+}
+
+// reviewNote records on seat s why its outcome could not be born (the
+// ledger or an open request moved on), or returns any other error.
+func (c *core) reviewNote(rv *Review, s *ReviewSeat, err error, fx *Effects) error {
+	if o, ok := errors.AsType[*OpenError](err); ok {
+		s.TaskID, s.Note = o.ID, "already open as "+o.ID
+		fx.Events = append(fx.Events, c.reviewEvent(rv, s, "", "outcome already open as "+o.ID))
+		return nil
+	}
+	if _, ok := errors.AsType[*StaleError](err); ok || ErrorCode(err) == EINVALID {
+		s.Note = "the seat changed since the review started; nothing to do"
+		fx.Events = append(fx.Events, c.reviewEvent(rv, s, "", s.Note))
+		return nil
+	}
+	return err
 }
 
 // stillHeld reports whether the ledger still holds s as reviewed and no
@@ -609,22 +646,26 @@ func (c *core) stillHeld(tx ReviewTx, rv *Review, s *ReviewSeat, action Action, 
 		fx.Events = append(fx.Events, c.reviewEvent(rv, s, "", s.Note))
 		return nil, false, nil
 	}
-	if open, err := tx.OpenRequestFor(s.Holder, action); err != nil {
-		return nil, false, err
-	} else if open != "" {
-		s.TaskID, s.Note = open, "already open as "+open
-		fx.Events = append(fx.Events, c.reviewEvent(rv, s, "", "outcome already open as "+open))
-		return nil, false, nil
+	for _, a := range openKinds(action) {
+		if open, err := tx.OpenRequestFor(s.Holder, a); err != nil {
+			return nil, false, err
+		} else if open != "" {
+			s.TaskID, s.Note = open, "already open as "+open
+			fx.Events = append(fx.Events, c.reviewEvent(rv, s, "", "outcome already open as "+open))
+			return nil, false, nil
+		}
 	}
 	return g, true, nil
 }
 
 // removeGroup turns one reviewer's removals into one request group,
-// approved by the reviewer's decision, whose rows go to the admins as
-// checklists; a single removal is a task of its own.
-func (c *core) removeGroup(tx ReviewTx, rv *Review, seats []*ReviewSeat, reviewer string, now time.Time, fx *Effects) error {
+// approved by the reviewer's decision and born through the one
+// constructor, whose rows go to the admins as checklists; a single removal
+// is a task of its own.
+func (c *core) removeGroup(tx ReviewTx, rb reviewBirths, rv *Review, seats []*ReviewSeat, reviewer string, now time.Time, fx *Effects) error {
 	var held []*ReviewSeat
 	var rows []GroupRow
+	basis := map[string]string{}
 	for _, s := range seats {
 		g, ok, err := c.stillHeld(tx, rv, s, ActionRemove, fx)
 		if err != nil {
@@ -633,33 +674,42 @@ func (c *core) removeGroup(tx ReviewTx, rv *Review, seats []*ReviewSeat, reviewe
 		if ok {
 			held = append(held, s)
 			rows = append(rows, GroupRow{Target: s.Holder, Email: g.Email, Name: s.Name, Role: g.Role})
+			basis[s.Holder] = s.RequestID
 		}
 	}
 	switch len(held) {
 	case 0:
 		return nil
 	case 1:
-		return c.lower(tx, rv, held[0], reviewer, reviewer, now, fx)
+		return c.lower(tx, rb, rv, held[0], reviewer, reviewer, now, fx)
 	}
-	r := &Request{
-		Action: ActionRemove, Requester: reviewer, Rows: rows,
-		TargetEmail:   fmt.Sprintf("%d people", len(rows)),
-		Justification: fmt.Sprintf("Access review %s: the reviewer decided these %d seats should be removed.", rv.ID, len(rows)),
-		State:         StateApproved, DecidedBy: reviewer, DecidedAt: now, CreatedAt: now, UpdatedAt: now,
-		Approvals: []Approval{{By: reviewer, At: now}}, ApprovalsRequired: 1, Approvers: []string{reviewer},
-		Origin: OriginReview, AutoReason: rv.ID,
-	}
-	rfx := Effects{Events: []Event{c.event(r, reviewer, "", StateApproved,
-		fmt.Sprintf("a group of %d removals created by access review %s, approved by the reviewer's decision", len(rows), rv.ID))}}
-	if err := c.assign(tx, r, now, &rfx); err != nil {
+	d := rb.remove.d
+	d.Requester, d.Rows, d.RowBasis, d.ApprovedBy = reviewer, rows, basis, reviewer
+	d.Justification = fmt.Sprintf("Access review %s: the reviewer decided these %d seats should be removed.", rv.ID, len(rows))
+	d.Detail = fmt.Sprintf("a group of %d removals created by access review %s, approved by the reviewer's decision", len(rows), rv.ID)
+	d.Origin, d.AutoReason = OriginReview, rv.ID
+	b, err := rb.remove.with(d)
+	if err != nil {
 		return err
+	}
+	r := &Request{}
+	_, rfx, err := b.build(tx, r, now)
+	if err != nil {
+		for _, s := range held {
+			if err := c.reviewNote(rv, s, err, fx); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	id, err := tx.CreateRequest(r, rfx.addressed())
 	if err != nil {
 		return err
 	}
 	for _, s := range held {
-		s.TaskID = id
+		if r.IsAbout(s.Holder) {
+			s.TaskID = id
+		}
 	}
 	return nil
 }
@@ -832,6 +882,10 @@ func (rvs *Reviews) end(ctx context.Context, id string, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("resolve approvers: %w", err)
 	}
+	rb, err := rvs.reviewBirths(ctx)
+	if err != nil {
+		return err
+	}
 	_, err = rvs.store.UpdateReview(ctx, id, func(tx ReviewTx, rv *Review) (Effects, error) {
 		if !rv.Open() || !due(rv.EndsAt, now) {
 			return Effects{}, errReviewNotDue
@@ -856,12 +910,12 @@ func (rvs *Reviews) end(ctx context.Context, id string, now time.Time) error {
 				removals[s.DecidedBy] = append(removals[s.DecidedBy], s)
 				continue
 			}
-			if err := rvs.lower(tx, rv, s, s.DecidedBy, s.DecidedBy, now, &fx); err != nil {
+			if err := rvs.lower(tx, rb, rv, s, s.DecidedBy, s.DecidedBy, now, &fx); err != nil {
 				return Effects{}, err
 			}
 		}
 		for _, reviewer := range order {
-			if err := rvs.removeGroup(tx, rv, removals[reviewer], reviewer, now, &fx); err != nil {
+			if err := rvs.removeGroup(tx, rb, rv, removals[reviewer], reviewer, now, &fx); err != nil {
 				return Effects{}, err
 			}
 		}

@@ -146,11 +146,15 @@ func (sa *SeatAudit) ActOnFinding(ctx context.Context, actor, auditID string, i 
 	return nil, Errorf(EINVALID, "Unknown seat audit action.")
 }
 
-func (sa *SeatAudit) auditRemoval(ctx context.Context, actor, auditID string, f Finding) (*Request, error) {
-	approvers, err := sa.dir.Approvers(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("resolve approvers: %w", err)
+// findingBasis is the ledger entry a finding saw, as a Draft's Basis.
+func findingBasis(f Finding) string {
+	if f.RequestID != "" {
+		return f.RequestID
 	}
+	return NoGrant
+}
+
+func (sa *SeatAudit) auditRemoval(ctx context.Context, actor, auditID string, f Finding) (*Request, error) {
 	why := "holds a UXPin seat the ledger does not know about"
 	switch f.Kind {
 	case FindingLeaver:
@@ -158,37 +162,14 @@ func (sa *SeatAudit) auditRemoval(ctx context.Context, actor, auditID string, f 
 	case FindingNotInSlack:
 		why = "is not a Slack user (a guest, a contractor or a typo?) but holds a UXPin seat"
 	}
-	now := sa.now()
-	target := findingTarget(f)
-	return sa.create(ctx, func(tx Tx, r *Request) (Effects, error) {
-		if id, err := tx.OpenRequestFor(target, ActionRemove); err != nil {
-			return Effects{}, err
-		} else if id != "" {
-			return Effects{}, Errorf(ECONFLICT, "A removal for %s is already open as %s.", f.Email, id)
-		}
-		*r = Request{
-			ID: r.ID, CreatedAt: now, UpdatedAt: now,
-			Action: ActionRemove, Requester: actor, Target: target, TargetEmail: f.Email, TargetName: f.Name,
-			CurrentRole:   f.UXPinRole,
-			Justification: fmt.Sprintf("Seat audit %s: %s %s.", auditID, f.Email, why),
-			State:         StatePending, Origin: OriginAudit, AutoReason: auditID,
-		}
-		for _, a := range approvers {
-			if a != actor && a != target {
-				r.Approvers = append(r.Approvers, a)
-			}
-		}
-		if sa.cfg.ReminderInterval > 0 {
-			r.RemindAt = now.Add(sa.cfg.ReminderInterval)
-		}
-		fx := Effects{Events: []Event{sa.event(r, actor, "", StatePending, "created from seat audit "+auditID)}}
-		fx.Notices = append(fx.Notices, Notice{Kind: NoticeSubmitted, RequestID: r.ID, To: actor})
-		for _, a := range r.Approvers {
-			fx.Notices = append(fx.Notices, Notice{Kind: NoticeApprovalCard, RequestID: r.ID, To: a})
-		}
-		fx.Notices = append(fx.Notices, homes(tx, append([]string{actor}, r.Approvers...)...)...)
-		return fx, nil
+	r, _, err := sa.born(ctx, Draft{
+		Action: ActionRemove, Requester: actor,
+		Target:        Person{ID: findingTarget(f), Email: f.Email, Name: f.Name},
+		Justification: fmt.Sprintf("Seat audit %s: %s %s.", auditID, f.Email, why),
+		Origin:        OriginAudit, AutoReason: auditID, Basis: findingBasis(f),
+		Detail: "created from seat audit " + auditID, Receipt: true, HeldRole: f.UXPinRole,
 	})
+	return r, err
 }
 
 // adopt asks for the existing seat to be recorded: a grant request like any
@@ -209,7 +190,7 @@ func (sa *SeatAudit) adopt(ctx context.Context, actor, auditID string, f Finding
 	r, err := lc.submit(ctx, Submission{
 		Action: ActionGrant, Requester: actor, Target: target, Role: role,
 		Justification: fmt.Sprintf("Existing UXPin seat found by seat audit %s: %s", auditID, justification),
-	}, func(r *Request) { r.Origin, r.AutoReason = OriginAudit, auditID })
+	}, Draft{Origin: OriginAudit, AutoReason: auditID, Basis: NoGrant, Receipt: true})
 	if v, ok := errors.AsType[*ValidationError](err); ok {
 		// The audit has no form to show field errors in: say it in one line.
 		return nil, Errorf(EINVALID, "%s can't be recorded: %s", f.Email, v.Message())
@@ -218,54 +199,26 @@ func (sa *SeatAudit) adopt(ctx context.Context, actor, auditID string, f Finding
 }
 
 // fixDrift asks to set UXPin back to the ledger's role. Raising a role in
-// UXPin gives access, so it goes to the approvers; lowering it is done
-// without one.
+// UXPin gives access, so it goes to the role's approvers like any change;
+// lowering it is done without one, by an admin other than the one who
+// asked. Either way the fix keeps the entry's end date, and an audit whose
+// snapshot of the person no longer holds is refused.
 func (sa *SeatAudit) fixDrift(ctx context.Context, actor, auditID string, f Finding) (*Request, error) {
-	approvers, err := sa.dir.Approvers(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("resolve approvers: %w", err)
+	d := Draft{
+		Action: ActionChange, Requester: actor,
+		Target: Person{ID: findingTarget(f), Email: f.Email, Name: f.Name},
+		Role:   f.LedgerRole,
+		Justification: fmt.Sprintf("Seat audit %s: UXPin shows %s, the ledger (%s) says %s.", auditID, f.UXPinRole.Label(), f.RequestID, f.LedgerRole.Label()),
+		Origin:        OriginAudit, AutoReason: auditID, Basis: findingBasis(f), Receipt: true,
+		Detail: "role drift from seat audit " + auditID + ": raising UXPin to the ledger's role needs approval",
 	}
-	raises := f.LedgerRole.Rank() > f.UXPinRole.Rank()
-	now := sa.now()
-	target := findingTarget(f)
-	return sa.create(ctx, func(tx Tx, r *Request) (Effects, error) {
-		if id, err := tx.OpenRequestFor(target, ActionChange); err != nil {
-			return Effects{}, err
-		} else if id != "" {
-			return Effects{}, Errorf(ECONFLICT, "A role change for %s is already open as %s.", f.Email, id)
-		}
-		*r = Request{
-			ID: r.ID, CreatedAt: now, UpdatedAt: now,
-			Action: ActionChange, Requester: actor, Target: target, TargetEmail: f.Email, TargetName: f.Name,
-			Role: f.LedgerRole, CurrentRole: f.UXPinRole,
-			Justification: fmt.Sprintf("Seat audit %s: UXPin shows %s, the ledger (%s) says %s.", auditID, f.UXPinRole.Label(), f.RequestID, f.LedgerRole.Label()),
-			Origin:        OriginAudit, AutoReason: auditID,
-		}
-		fx := Effects{Notices: []Notice{{Kind: NoticeSubmitted, RequestID: r.ID, To: actor}}}
-		if raises {
-			r.State = StatePending
-			for _, a := range approvers {
-				if a != actor && a != target {
-					r.Approvers = append(r.Approvers, a)
-				}
-			}
-			if sa.cfg.ReminderInterval > 0 {
-				r.RemindAt = now.Add(sa.cfg.ReminderInterval)
-			}
-			fx.Events = append(fx.Events, sa.event(r, actor, "", StatePending, "role drift from seat audit "+auditID+": raising UXPin to the ledger's role needs approval"))
-			for _, a := range r.Approvers {
-				fx.Notices = append(fx.Notices, Notice{Kind: NoticeApprovalCard, RequestID: r.ID, To: a})
-			}
-			fx.Notices = append(fx.Notices, homes(tx, append([]string{actor}, r.Approvers...)...)...)
-			return fx, nil
-		}
-		r.State, r.Approvers, r.DecidedAt = StateApproved, approvers, now
-		fx.Events = append(fx.Events, sa.event(r, actor, "", StateApproved, "role drift from seat audit "+auditID+": lowering UXPin to the ledger's role needs no approval"))
-		if err := sa.assign(tx, r, now, &fx); err != nil {
-			return Effects{}, err
-		}
-		return fx, nil
-	})
+	if f.LedgerRole.Rank() <= f.UXPinRole.Rank() {
+		d.Evidence = OriginAudit
+		d.Detail = "role drift from seat audit " + auditID + ": lowering UXPin to the ledger's role needs no approval"
+	}
+	d.driftFrom = f.UXPinRole
+	r, _, err := sa.born(ctx, d)
+	return r, err
 }
 
 // RemoveAll asks, as one request group (SPEC §10), for the removal of every
@@ -283,6 +236,7 @@ func (sa *SeatAudit) RemoveAll(ctx context.Context, actor, auditID string, kind 
 		return GroupResult{}, err
 	}
 	var rows []GroupRow
+	basis := map[string]string{}
 	for _, f := range rec.Audit.Findings {
 		if f.Kind != kind {
 			continue
@@ -296,6 +250,7 @@ func (sa *SeatAudit) RemoveAll(ctx context.Context, actor, auditID string, kind 
 			}
 		}
 		rows = append(rows, GroupRow{Target: findingTarget(f), Email: f.Email, Name: f.Name, Role: f.UXPinRole})
+		basis[findingTarget(f)] = findingBasis(f)
 	}
 	if len(rows) == 0 {
 		return GroupResult{}, Errorf(ENOTFOUND, "Seat audit %s has no such seats left to remove.", auditID)
@@ -307,7 +262,7 @@ func (sa *SeatAudit) RemoveAll(ctx context.Context, actor, auditID string, kind 
 	}[kind]
 	lc := &Lifecycle{sa.core}
 	return lc.SubmitGroup(ctx, GroupSubmission{
-		Requester: actor, Rows: rows, Origin: OriginAudit, AutoReason: auditID,
+		Requester: actor, Rows: rows, Origin: OriginAudit, AutoReason: auditID, RowBasis: basis,
 		Justification: fmt.Sprintf("Seat audit %s: %d people %s.", auditID, len(rows), why),
 	})
 }

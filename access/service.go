@@ -47,6 +47,9 @@ type Store interface {
 	SeatCounts(ctx context.Context) (map[Role]int, error)
 	// CommittedSeats is Tx.CommittedSeats outside a write.
 	CommittedSeats(ctx context.Context) (map[Role]int, error)
+	// TaskAssignees returns how many open tasks each assignee holds, ""
+	// counting those nobody could be assigned.
+	TaskAssignees(ctx context.Context) (map[string]int, error)
 }
 
 // Tx is the read view a lifecycle step gets inside its write transaction.
@@ -58,6 +61,9 @@ type Tx interface {
 	OpenRequestFor(target string, action Action) (string, error)
 	// GrantFor returns the ledger entry of a Slack user, or nil.
 	GrantFor(userID string) (*Grant, error)
+	// Request returns a stored request as it is in this transaction, or an
+	// ENOTFOUND *Error.
+	Request(id string) (*Request, error)
 	// SeatCounts returns the ledger's entries per role.
 	SeatCounts() (map[Role]int, error)
 	// CommittedSeats returns, per role, approved grants and role changes
@@ -79,6 +85,16 @@ type Effects struct {
 	// expiry's removal); storage assigns its ID, and its own effects'
 	// events and notices default to that ID.
 	Spawn *Spawn
+	// Also are other requests changed in the same transaction (an open
+	// removal a removal of the bot's own takes over). Each is stored only
+	// if its Version is still the stored one, with its version increased.
+	Also []Also
+}
+
+// Also is another request's new state and effects, stored with a change.
+type Also struct {
+	Request *Request
+	Effects Effects
 }
 
 // Spawn is a request created as a side effect of another's change.

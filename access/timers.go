@@ -27,7 +27,12 @@ func (t *Timers) FireDue(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	var errs []error
-	fired := 0
+	// Tasks whose admin left UXPIN_ADMINS, or that nobody holds, go to an
+	// admin first, so that no task is invisible.
+	fired, err := t.Reassign(ctx)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	for _, tm := range timers {
 		var err error
 		switch tm.Kind {
@@ -122,12 +127,15 @@ func (t *Timers) escalate(ctx context.Context, tm Timer, now time.Time) error {
 		func(r *Request) time.Time { return r.EscalateAt },
 		func(r *Request) { r.EscalateAt = time.Time{} },
 		func(tx Tx, r *Request, _ *Grant) (Effects, error) {
+			if r.IsGroup() {
+				return t.escalateRows(tx, r, now)
+			}
 			counts, err := tx.OpenTaskCounts()
 			if err != nil {
 				return Effects{}, err
 			}
-			others := slices.DeleteFunc(slices.Clone(t.cfg.Admins), func(a string) bool { return a == r.Assignee })
-			next := PickAdmin(others, counts, r.Target, r.DecidedBy)
+			others := slices.DeleteFunc(t.eligible(r), func(a string) bool { return a == r.Assignee })
+			next := PickAdmin(others, counts, "", r.DecidedBy)
 			open := now.Sub(r.AssignedAt).Round(time.Minute)
 			r.Escalations++
 			r.EscalateAt = time.Time{}
@@ -171,42 +179,68 @@ func (t *Timers) warnExpiry(ctx context.Context, tm Timer, now time.Time) error 
 		})
 }
 
-// expire ends temporary access: a removal request, approved by the original
-// decision, is created and assigned in the same transaction. Access the
-// ledger no longer holds from this request (changed or removed since) is
-// left alone.
+// expire ends temporary access: a removal request, approved by the
+// original decision, is born in the same transaction. Access the ledger no
+// longer holds from this request (changed or removed since) is left alone.
+// A removal already open for the person that is not in hand (still
+// pending, so the holder could withdraw it, or with nobody to do it) is
+// taken over; one in hand is waited for, the timer checking again hourly,
+// so the grant always ends.
 func (t *Timers) expire(ctx context.Context, tm Timer, now time.Time) error {
+	b, err := t.prepare(ctx, Draft{Action: ActionRemove})
+	if err != nil {
+		return err
+	}
 	return t.fire(ctx, tm, now, ActExpire,
 		func(r *Request) time.Time { return r.ExpireAt },
 		func(r *Request) { r.ExpireAt, r.ExpiryWarnAt = time.Time{}, time.Time{} },
 		func(tx Tx, r *Request, g *Grant) (Effects, error) {
-			r.ExpireAt, r.ExpiryWarnAt = time.Time{}, time.Time{}
-			if id, err := tx.OpenRequestFor(r.Target, ActionRemove); err != nil {
+			r.ExpiryWarnAt = time.Time{}
+			also, released, err := t.release(tx, r.Target, "the end date of "+r.ID, now)
+			if o, ok := errors.AsType[*OpenError](err); ok {
+				r.ExpireAt = now.Add(ExpiryRecheck)
+				if r.ExpiryHeldBy == o.ID {
+					return Effects{}, nil
+				}
+				r.ExpiryHeldBy = o.ID
+				return Effects{Events: []Event{t.event(r, "", r.State, r.State, "end date reached; removal already in hand as "+o.ID+", checked again until the seat is gone")}}, nil
+			} else if err != nil {
 				return Effects{}, err
-			} else if id != "" {
-				return Effects{Events: []Event{t.event(r, "", r.State, r.State, "end date reached; removal already open as "+id)}}, nil
 			}
-			rm := &Request{
-				Action: ActionRemove, Requester: r.Requester, Target: r.Target,
-				TargetEmail: g.Email, TargetName: r.TargetName, CurrentRole: g.Role,
-				Justification: fmt.Sprintf("Temporary access granted by %s ended on %s.", r.ID, r.EndDate),
-				State:         StateApproved, Approvers: r.Approvers,
-				DecidedBy: r.DecidedBy, DecidedAt: now, UpdatedAt: now,
-				Origin: OriginExpiry, AutoReason: r.ID,
+			r.ExpireAt, r.ExpiryHeldBy = time.Time{}, ""
+			d := b.d
+			d.Requester, d.Target = r.Requester, Person{ID: r.Target, Email: g.Email, Name: r.TargetName}
+			d.Justification = fmt.Sprintf("Temporary access granted by %s ended on %s.", r.ID, r.EndDate)
+			d.Origin, d.AutoReason, d.Basis = OriginExpiry, r.ID, r.ID
+			d.Evidence, d.DecidedBy = OriginExpiry, r.DecidedBy
+			d.Detail = "created by the end date of " + r.ID + ", approved by its original decision"
+			d.supersedes = released
+			eb, err := b.with(d)
+			if err != nil {
+				return Effects{}, err
 			}
-			spawn := Effects{Events: []Event{t.event(rm, r.DecidedBy, "", StateApproved, "created by the end date of "+r.ID+", approved by its original decision")}}
-			if err := t.assign(tx, rm, now, &spawn); err != nil {
+			rm := &Request{}
+			_, spawn, err := eb.build(tx, rm, now)
+			if err != nil {
 				return Effects{}, err
 			}
 			for _, u := range unique(r.Requester, r.Target) {
 				spawn.Notices = append(spawn.Notices, Notice{Kind: NoticeAutoRemoval, To: u})
 			}
-			return Effects{
+			fx := Effects{
 				Events: []Event{t.event(r, "", r.State, r.State, "end date reached; removal request created")},
 				Spawn:  &Spawn{Request: rm, Effects: spawn},
-			}, nil
+			}
+			if also != nil {
+				fx.Also = []Also{*also}
+			}
+			return fx, nil
 		})
 }
+
+// ExpiryRecheck is how often an end date that found a removal already in
+// hand checks again, until the ledger no longer holds the grant.
+const ExpiryRecheck = time.Hour
 
 func unique(users ...string) []string {
 	var out []string
@@ -227,6 +261,13 @@ func (fx Effects) addressed() Effects {
 		sp := *fx.Spawn
 		sp.Effects = sp.Effects.addressed()
 		fx.Spawn = &sp
+	}
+	if len(fx.Also) > 0 {
+		also := slices.Clone(fx.Also)
+		for i := range also {
+			also[i].Effects = also[i].Effects.addressed()
+		}
+		fx.Also = also
 	}
 	return fx
 }

@@ -451,6 +451,9 @@ func Render(n access.Notice, r *access.Request) (string, []slack.Block) {
 		return text, []slack.Block{section(fmt.Sprintf(":bell: Reminder: *%s* (%s) has been waiting for a decision since %s. Approve or deny it on the card above.", r.ID, summary(r), formatDate(r.CreatedAt)))}
 	case access.NoticeEscalated:
 		return renderEscalated(n, r)
+	case access.NoticeUnassigned:
+		s := fmt.Sprintf("Task %s (%s) has no UXPin admin who can do it: every admin is one of its people, asked for it without an approver, or is no longer in UXPIN_ADMINS. A UXPin admin can take it with Take over in /uxpin-access pending, or add an admin to UXPIN_ADMINS.", r.ID, plainSummary(r))
+		return s, []slack.Block{section(":rotating_light: " + s)}
 	case access.NoticeTakenOver:
 		s := fmt.Sprintf("%s took over task %s (%s). You don't need to do it any more.", user(r.Assignee), r.ID, summary(r))
 		return strings.ReplaceAll(s, "*", ""), []slack.Block{section(":handshake: " + s)}

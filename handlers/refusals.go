@@ -86,6 +86,8 @@ func refusalText(ref *access.Refusal) string {
 			return fmt.Sprintf("Only %s can answer the review question about their own seat.", user(r.Target))
 		}
 		return "Only the person who holds the seat can answer its review question."
+	case access.ReasonOwnUnreviewed:
+		return fmt.Sprintf("You asked for %s and no approver decided it, so another UXPin admin must do it.", id)
 	case access.ReasonOwnSeat:
 		if r != nil && r.Assignee != "" && r.Assignee != ref.Actor {
 			return fmt.Sprintf("You can't decide on your own seat; %s reviews it.", user(r.Assignee))
@@ -118,6 +120,9 @@ func movedOn(ref *access.Refusal) string {
 	case access.ActReviewAnswer, access.ActReviewDecide:
 		return "That access review has ended, or the seat's outcome is already settled; nothing was changed."
 	case access.ActComplete, access.ActFail, access.ActTakeOver:
+		if r.State == access.StateFailed && r.ClosedBy == "" && r.FailReason != "" {
+			return fmt.Sprintf("Nothing was changed: %s. %s is closed; make a new request if something is still needed.", r.FailReason, r.ID)
+		}
 		if r.State == access.StatePending {
 			return fmt.Sprintf("%s has no task yet: it is %s.", r.ID, describe(r))
 		}
@@ -144,6 +149,9 @@ func describe(r *access.Request) string {
 	case access.StateFulfilled:
 		return fmt.Sprintf("done, closed by <@%s>", r.ClosedBy)
 	case access.StateFailed:
+		if r.ClosedBy == "" {
+			return "closed without a change: " + r.FailReason
+		}
 		return fmt.Sprintf("failed, closed by <@%s>", r.ClosedBy)
 	case access.StateCancelled:
 		return "cancelled by the requester"
@@ -159,6 +167,8 @@ func approver(r *access.Request) string {
 		return fmt.Sprintf("policy (%s is granted without an approver)", r.Role.Label())
 	case r.ByPolicy == access.PolicySelfRemove:
 		return "policy (removing your own access needs no approval)"
+	case r.ByPolicy == access.PolicySelfLower:
+		return "policy (lowering your own role needs no approval)"
 	case r.Origin == access.OriginLeaver:
 		return "the leaver policy"
 	case r.Origin == access.OriginExpiry && r.DecidedBy != "":

@@ -140,6 +140,23 @@ func (db *DB) save(tx *bolt.Tx, seq uint64, old, r *access.Request, fx access.Ef
 			return fmt.Errorf("ledger: %w", err)
 		}
 	}
+	for _, also := range fx.Also {
+		aseq, err := access.ParseID(also.Request.ID)
+		if err != nil {
+			return err
+		}
+		prev, err := getRequest(tx, aseq)
+		if err != nil {
+			return err
+		}
+		if prev == nil || prev.Version != also.Request.Version {
+			return access.Errorf(access.ECONFLICT, "%s changed meanwhile; try again.", also.Request.ID)
+		}
+		also.Request.Version = prev.Version + 1
+		if err := db.save(tx, aseq, prev, also.Request, also.Effects); err != nil {
+			return fmt.Errorf("request %s: %w", also.Request.ID, err)
+		}
+	}
 	if sp := fx.Spawn; sp != nil {
 		sseq, err := tx.Bucket(bucketRequests).NextSequence()
 		if err != nil {
@@ -208,7 +225,7 @@ func indexKeys(seq uint64, r *access.Request) map[string]bool {
 	if r.State.Open() {
 		if r.IsGroup() {
 			for _, row := range r.Rows {
-				if row.DoneAt.IsZero() {
+				if !row.Closed() {
 					add(bucketOpenTarget, key(seq, row.Target, string(r.Action)))
 				}
 			}
@@ -216,12 +233,19 @@ func indexKeys(seq uint64, r *access.Request) map[string]bool {
 			add(bucketOpenTarget, key(seq, r.Target, string(r.Action)))
 		}
 	}
+	// A task nobody could be assigned is indexed under the empty admin, so
+	// that it can be found, shown and reassigned, never lost.
 	if r.State == access.StateApproved {
 		if r.IsGroup() {
 			for _, a := range r.RowAssignees() {
 				add(bucketTasks, key(seq, a))
 			}
-		} else if r.Assignee != "" {
+			for _, row := range r.Rows {
+				if row.Assignee == "" && !row.Closed() {
+					add(bucketTasks, key(seq, ""))
+				}
+			}
+		} else {
 			add(bucketTasks, key(seq, r.Assignee))
 		}
 	}
@@ -334,6 +358,18 @@ func (db *DB) RequestsByRequester(ctx context.Context, user string, limit int) (
 // of zero or less means no limit.
 func (db *DB) PendingRequests(ctx context.Context, limit int) ([]*access.Request, error) {
 	return db.scanIndex(ctx, bucketPending, nil, false, limit)
+}
+
+// TaskAssignees returns how many open tasks each assignee holds, "" for
+// tasks (or group rows) nobody could be assigned.
+func (db *DB) TaskAssignees(ctx context.Context) (map[string]int, error) {
+	var out map[string]int
+	err := db.view(func(tx *bolt.Tx) error {
+		var err error
+		out, err = boltTx{tx}.OpenTaskCounts()
+		return err
+	})
+	return out, err
 }
 
 // OpenTasks returns up to limit approved requests assigned to admin, oldest
@@ -457,6 +493,22 @@ func (t boltTx) OpenRequestFor(target string, action access.Action) (string, err
 		return access.FormatID(seq), nil
 	}
 	return "", nil
+}
+
+// Request returns request id as stored, or an ENOTFOUND *access.Error.
+func (t boltTx) Request(id string) (*access.Request, error) {
+	seq, err := access.ParseID(id)
+	if err != nil {
+		return nil, access.Errorf(access.ENOTFOUND, "No request %s.", id)
+	}
+	r, err := getRequest(t.tx, seq)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, access.Errorf(access.ENOTFOUND, "No request %s.", id)
+	}
+	return r, nil
 }
 
 // GrantFor returns the ledger entry of a Slack user, or nil.

@@ -124,6 +124,9 @@ func countNotices(fx access.Effects) int {
 	if fx.Spawn != nil {
 		n += countNotices(fx.Spawn.Effects)
 	}
+	for _, a := range fx.Also {
+		n += countNotices(a.Effects)
+	}
 	return n
 }
 
@@ -143,8 +146,12 @@ func (db *DB) OpenTaskStats(ctx context.Context) (int, time.Time, error) {
 				continue
 			}
 			n++
-			if oldest.IsZero() || r.AssignedAt.Before(oldest) {
-				oldest = r.AssignedAt
+			at := r.AssignedAt
+			if at.IsZero() {
+				at = r.DecidedAt // nobody could be assigned it yet
+			}
+			if oldest.IsZero() || at.Before(oldest) {
+				oldest = at
 			}
 		}
 		return nil
