@@ -288,6 +288,9 @@ var findingLabel = map[access.FindingKind]string{
 // CSV attached to it has them all.
 const maxReportFindings = 30
 
+// maxReportWarnings bounds the warnings quoted in the report message.
+const maxReportWarnings = 5
+
 // auditReport is the report DM: a summary, one row per finding with its
 // actions, and bulk buttons.
 func auditReport(rec *access.Reconciliation) (string, []slack.Block) {
@@ -300,14 +303,15 @@ func auditReport(rec *access.Reconciliation) (string, []slack.Block) {
 			a.Members, a.SeatsByRole[access.RoleAdmin], a.SeatsByRole[access.RoleEditor], a.SeatsByRole[access.RoleViewer],
 			c[access.FindingLeaver], c[access.FindingNotInSlack], c[access.FindingUnknown], c[access.FindingRoleDrift], c[access.FindingMissing])),
 	}
-	if n := len(a.Warnings); n > 0 {
+	if n := a.WarningCount(); n > 0 {
+		// The first warnings say whether the list was cut; the count covers
+		// those the audit did not keep.
 		var lines []string
-		for i, w := range a.Warnings {
-			if i == 5 {
-				lines = append(lines, fmt.Sprintf("…and %d more.", n-5))
-				break
-			}
+		for _, w := range a.Warnings[:min(len(a.Warnings), maxReportWarnings)] {
 			lines = append(lines, esc(w.String()))
+		}
+		if more := n - len(lines); more > 0 {
+			lines = append(lines, fmt.Sprintf("…and %d more.", more))
 		}
 		blocks = append(blocks, contextLine(fmt.Sprintf(":warning: %d rows could not be used or were unclear:\n%s", n, strings.Join(lines, "\n"))))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -195,6 +196,31 @@ func TestSeatAuditFromUploadedFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.dmWith(uAlice, "approvers and admins")
+}
+
+// TestSeatAuditOfJunkUpload uploads a file at the 5 MB limit of which all
+// but one line is junk: the report counts every junk line, quotes a few and
+// says how many more there are, and the stored audit keeps only a few
+// hundred of them.
+func TestSeatAuditOfJunkUpload(t *testing.T) {
+	h := newHarness(t, nil)
+	var b strings.Builder
+	b.WriteString("bob@example.com Editor\n")
+	junk := 0
+	for ; b.Len() < 5<<20-64; junk++ {
+		fmt.Fprintf(&b, "row %06d of a paste without any address in it, just words....\n", junk)
+	}
+	if _, err := h.fake.ShareFile(h.ctx(), uErin, "team.txt", "text/plain", []byte(b.String())); err != nil {
+		t.Fatal(err)
+	}
+	h.dmWith(uErin, "UXPin seat audit A-1", "1 members", fmt.Sprintf("%d rows could not be used", junk), fmt.Sprintf("…and %d more.", junk-5))
+	rec, err := h.m.DB.Reconciliation(context.Background(), "A-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(rec.Audit.Warnings); n > access.MaxWarnings || rec.Audit.WarningCount() != junk {
+		t.Errorf("stored %d warnings counting %d; want at most %d counting %d", n, rec.Audit.WarningCount(), access.MaxWarnings, junk)
+	}
 }
 
 func TestSeatBudget(t *testing.T) {
