@@ -5,8 +5,12 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/uxpin-access-bot/uxpin-access-bot/access"
@@ -196,6 +200,41 @@ func TestSeatAuditFromUploadedFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.dmWith(uAlice, "approvers and admins")
+}
+
+// TestSeatAuditFileFromElsewhere shares a file whose download URL is
+// another local server, not the fake Slack: the bot never asks it for the
+// file, so the bot token never reaches it, and tells the user why. A file
+// on the fake Slack's own host is still read.
+func TestSeatAuditFileFromElsewhere(t *testing.T) {
+	h := newHarness(t, nil)
+	var requests, tokens atomic.Int32
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		if r.Header.Get("Authorization") != "" {
+			tokens.Add(1)
+		}
+		_, _ = io.WriteString(w, "Email,Role\nbob@example.com,Admin\n")
+	}))
+	t.Cleanup(elsewhere.Close)
+	if _, err := h.fake.ShareRemoteFile(h.ctx(), uErin, "team.csv", elsewhere.URL+"/files-pri/F1/team.csv?download=1"); err != nil {
+		t.Fatal(err)
+	}
+	h.dmWith(uErin, "I only download files stored in Slack")
+	if n, tok := requests.Load(), tokens.Load(); n != 0 || tok != 0 {
+		t.Errorf("the other server got %d requests, %d with a token; want none", n, tok)
+	}
+	if !strings.Contains(h.logs.String(), "refused to download a shared file") {
+		t.Errorf("the refusal was not logged")
+	}
+	if h.countDMs(uErin, "UXPin seat audit") != 0 {
+		t.Errorf("a seat audit ran on the refused file")
+	}
+	// The fake Slack's own file host is the Web API's: still read.
+	if _, err := h.fake.ShareFile(h.ctx(), uErin, "team.csv", "text/csv", []byte("Email,Role\nbob@example.com,Editor\n")); err != nil {
+		t.Fatal(err)
+	}
+	h.dmWith(uErin, "UXPin seat audit A-1", "1 members")
 }
 
 // TestSeatAuditOfJunkUpload uploads a file at the 5 MB limit of which all
