@@ -22,7 +22,7 @@ func (r *Reconciliation) Summary() string {
 	c := r.Audit.Counts()
 	return fmt.Sprintf("%d members in UXPin (%d Admin, %d Editor, %d Viewer); %d unknown seats, %d missing, %d role drift, %d leavers still seated, %d not in Slack; %d rows skipped",
 		r.Audit.Members, r.Audit.SeatsByRole[RoleAdmin], r.Audit.SeatsByRole[RoleEditor], r.Audit.SeatsByRole[RoleViewer],
-		c[FindingUnknown], c[FindingMissing], c[FindingRoleDrift], c[FindingLeaver], c[FindingNotInSlack], len(r.Audit.Warnings))
+		c[FindingUnknown], c[FindingMissing], c[FindingRoleDrift], c[FindingLeaver], c[FindingNotInSlack], r.Audit.WarningCount())
 }
 
 // AuditStore keeps reconciliations and pasted drafts.
@@ -61,7 +61,7 @@ func (sa *SeatAudit) RunAudit(ctx context.Context, actor, text string, lookup fu
 	if err := sa.privileged(ctx, actor); err != nil {
 		return nil, err
 	}
-	members, warnings, err := ParseTeamList(text)
+	list, err := ReadTeamList(text)
 	if err != nil {
 		return nil, err
 	}
@@ -69,8 +69,8 @@ func (sa *SeatAudit) RunAudit(ctx context.Context, actor, text string, lookup fu
 	if err != nil {
 		return nil, err
 	}
-	a := Reconcile(members, ledger, lookup)
-	a.Warnings = warnings
+	a := Reconcile(list.Members, ledger, lookup)
+	a.Warnings, a.WarningsTotal = list.Warnings, list.WarningsTotal
 	rec := &Reconciliation{Time: sa.now(), Actor: actor, Audit: a}
 	if err := sa.store.SaveReconciliation(ctx, rec); err != nil {
 		return nil, err

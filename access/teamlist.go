@@ -43,6 +43,20 @@ const maxWarningText = 120
 // CSV header before deciding the text was pasted from the web page.
 const headerSearchLines = 20
 
+// Bounds on what ReadTeamList reads and keeps. A real Team Members list is
+// far below them; they are there so that a 5 MB upload of junk costs a few
+// kilobytes to store, not millions of warnings and hundreds of megabytes.
+const (
+	// MaxTeamListLines is how many lines of a list are read; the rest is
+	// ignored, with a warning.
+	MaxTeamListLines = 100_000
+	// MaxTeamMembers is how many members a list may have; rows past it are
+	// ignored, with a warning.
+	MaxTeamMembers = 20_000
+	// MaxWarnings is how many warnings are kept; the others are only counted.
+	MaxWarnings = 200
+)
+
 // emailRe finds an email address among other text. It wants a dotted domain
 // with an alphabetic top-level label and does not let the address start with
 // a dot or a quote, so "<jane@example.com>", "'jane@example.com'" and
@@ -67,7 +81,25 @@ var roleNames = map[string]Role{
 	"account owner": RoleAdmin,
 }
 
-// ParseTeamList parses UXPin's Team Members list, either a CSV export or rows
+// TeamList is UXPin's Team Members list as ReadTeamList understood it.
+type TeamList struct {
+	Members []Member
+	// Warnings are the rows that could not be fully used, at most
+	// MaxWarnings of them in the order of the text, after any warning that
+	// the list was too long to read in full.
+	Warnings []ParseWarning
+	// WarningsTotal counts every warning, kept in Warnings or not.
+	WarningsTotal int
+}
+
+// ParseTeamList is ReadTeamList for callers that need no count of the
+// warnings it did not keep.
+func ParseTeamList(text string) ([]Member, []ParseWarning, error) {
+	l, err := ReadTeamList(text)
+	return l.Members, l.Warnings, err
+}
+
+// ReadTeamList parses UXPin's Team Members list, either a CSV export or rows
 // copied from the web page, and returns its members and the rows it could not
 // fully use.
 //
@@ -83,16 +115,31 @@ var roleNames = map[string]Role{
 // member, with Role "", and a warning: an unknown role must not make a seat
 // disappear from the audit. Blank lines are ignored.
 //
-// ParseTeamList never fails on bad rows. It returns an *Error with code
+// Only the first MaxTeamListLines lines and MaxTeamMembers members are read,
+// and only MaxWarnings warnings kept: what was cut is said in a warning that
+// comes first, since an audit of part of the list reports the seats it did
+// not read as missing.
+//
+// ReadTeamList never fails on bad rows. It returns an *Error with code
 // EINVALID only when the text has no member and no CSV header at all, such as
 // an empty paste or text that is not the team list. A CSV header without rows
 // is not an error: the caller should treat zero members with care.
-func ParseTeamList(text string) ([]Member, []ParseWarning, error) {
+func ReadTeamList(text string) (TeamList, error) {
 	text = normalizeText(text)
 	if strings.TrimSpace(text) == "" {
-		return nil, nil, Errorf(EINVALID, "The team list is empty. In UXPin, open Account Settings > Team Members, then copy the list or export it as CSV, and paste or upload it here.")
+		return TeamList{}, Errorf(EINVALID, "The team list is empty. In UXPin, open Account Settings > Team Members, then copy the list or export it as CSV, and paste or upload it here.")
 	}
-	p := &teamParser{lines: strings.Split(text, "\n"), seen: map[string]int{}}
+	// SplitN keeps a long text from becoming millions of strings; the CSV
+	// reader gets the same lines and no more.
+	lines := strings.SplitN(text, "\n", MaxTeamListLines+1)
+	var cut *ParseWarning
+	if len(lines) > MaxTeamListLines {
+		rest := lines[MaxTeamListLines]
+		lines = lines[:MaxTeamListLines]
+		text = text[:len(text)-len(rest)-1]
+		cut = unreadWarning(rest)
+	}
+	p := &teamParser{lines: lines, seen: map[string]int{}}
 	h, cols, comma, ok := findHeader(p.lines)
 	if ok {
 		p.parseCSV(text, h, cols, comma)
@@ -104,9 +151,46 @@ func ParseTeamList(text string) ([]Member, []ParseWarning, error) {
 		}
 	}
 	if len(p.members) == 0 && !ok {
-		return nil, nil, Errorf(EINVALID, "No team members found: none of the %d lines has a valid email address. In UXPin, open Account Settings > Team Members, then copy the rows (with their email addresses) or export the list as CSV, and paste or upload it here.", p.nonBlank())
+		return TeamList{}, Errorf(EINVALID, "No team members found: none of the %d lines has a valid email address. In UXPin, open Account Settings > Team Members, then copy the rows (with their email addresses) or export the list as CSV, and paste or upload it here.", p.nonBlank())
 	}
-	return p.members, p.warnings, nil
+	var first []ParseWarning
+	if p.dropped > 0 {
+		which := "this row was"
+		if p.dropped > 1 {
+			which = fmt.Sprintf("this row and %d more after it were", p.dropped-1)
+		}
+		first = append(first, ParseWarning{
+			Line: p.firstDropped, Text: truncateRunes(strings.TrimSpace(p.lines[p.firstDropped-1]), maxWarningText),
+			Problem: fmt.Sprintf("the seat audit reads at most %d members, so %s ignored: their seats may be reported as missing", MaxTeamMembers, which),
+		})
+	}
+	if cut != nil {
+		first = append(first, *cut)
+	}
+	warnings := p.warnings
+	if len(first) > 0 {
+		warnings = append(first, warnings[:min(len(warnings), MaxWarnings-len(first))]...)
+	}
+	return TeamList{Members: p.members, Warnings: warnings, WarningsTotal: p.warned + len(first)}, nil
+}
+
+// unreadWarning is the warning that rest, the text past MaxTeamListLines
+// lines, was not read, or nil if rest is blank.
+func unreadWarning(rest string) *ParseWarning {
+	line := MaxTeamListLines + 1
+	for {
+		l, more, found := strings.Cut(rest, "\n")
+		if strings.TrimSpace(l) != "" {
+			return &ParseWarning{
+				Line: line, Text: truncateRunes(strings.TrimSpace(l), maxWarningText),
+				Problem: fmt.Sprintf("the seat audit reads at most %d lines, so the list was not read from here on: seats listed after this point may be reported as missing", MaxTeamListLines),
+			}
+		}
+		if !found {
+			return nil
+		}
+		rest, line = more, line+1
+	}
 }
 
 // normalizeText decodes UTF-16 (Excel's "Unicode Text"), drops a byte order
@@ -223,12 +307,15 @@ func readLine(line string, comma rune) []string {
 	return rec
 }
 
-// teamParser accumulates the result of ParseTeamList.
+// teamParser accumulates the result of ReadTeamList.
 type teamParser struct {
-	lines    []string
-	members  []Member
-	warnings []ParseWarning
-	seen     map[string]int // lower-case email → line of its first row
+	lines        []string
+	members      []Member
+	warnings     []ParseWarning // the first MaxWarnings
+	warned       int            // every warning, kept or not
+	seen         map[string]int // lower-case email → line of its first row
+	dropped      int            // member rows past MaxTeamMembers
+	firstDropped int            // the line of the first of them
 }
 
 func (p *teamParser) nonBlank() int {
@@ -241,7 +328,13 @@ func (p *teamParser) nonBlank() int {
 	return n
 }
 
+// warn records a warning about line. Past MaxWarnings it only counts it:
+// nobody reads thousands of them, and keeping them is what made a junk
+// upload cost hundreds of megabytes.
 func (p *teamParser) warn(line int, problem string) {
+	if p.warned++; p.warned > MaxWarnings {
+		return
+	}
 	p.warnings = append(p.warnings, ParseWarning{
 		Line:    line,
 		Text:    truncateRunes(strings.TrimSpace(p.lines[line-1]), maxWarningText),
@@ -255,6 +348,12 @@ func (p *teamParser) add(m Member, roleProblem string) {
 	key := strings.ToLower(m.Email)
 	if first, dup := p.seen[key]; dup {
 		p.warn(m.Line, fmt.Sprintf("%s is already listed on line %d; this row was ignored", m.Email, first))
+		return
+	}
+	if len(p.members) >= MaxTeamMembers {
+		if p.dropped++; p.dropped == 1 {
+			p.firstDropped = m.Line
+		}
 		return
 	}
 	p.seen[key] = m.Line
@@ -561,10 +660,18 @@ type Audit struct {
 	// SeatsByRole counts the UXPin list's seats by role; seats whose role was
 	// not recognised are counted under "".
 	SeatsByRole map[Role]int
-	// Warnings are the rows of the list that could not be fully used.
-	// Reconcile leaves it empty; the caller copies ParseTeamList's warnings.
+	// Warnings are the rows of the list that could not be fully used, at
+	// most MaxWarnings of them. Reconcile leaves it empty; the caller copies
+	// ReadTeamList's warnings.
 	Warnings []ParseWarning
+	// WarningsTotal counts those rows, kept in Warnings or not. Seat audits
+	// stored before it was counted have 0: use WarningCount.
+	WarningsTotal int `json:",omitempty"`
 }
+
+// WarningCount is the number of rows of the list that could not be fully
+// used, including those not kept in Warnings.
+func (a Audit) WarningCount() int { return max(a.WarningsTotal, len(a.Warnings)) }
 
 // Reconcile compares UXPin's Team Members list with the ledger.
 //

@@ -230,6 +230,58 @@ func TestParseTeamList2000(t *testing.T) {
 	}
 }
 
+// TestReadTeamListCapsLines reads 5 MB of short junk lines, more than
+// MaxTeamListLines: it keeps MaxWarnings warnings, counts every line it
+// read, and says first that the rest of the list was not read.
+func TestReadTeamListCapsLines(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("jane@example.com Editor\n")
+	for i := 0; b.Len() < 5<<20; i++ {
+		fmt.Fprintf(&b, "junk line %09d, no address\n", i)
+	}
+	l, err := access.ReadTeamList(b.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Members) != 1 {
+		t.Errorf("members = %d; want 1", len(l.Members))
+	}
+	if n := len(l.Warnings); n != access.MaxWarnings {
+		t.Errorf("kept %d warnings; want %d", n, access.MaxWarnings)
+	}
+	// Lines 2 to MaxTeamListLines are junk, plus the warning that the rest
+	// was not read.
+	if want := access.MaxTeamListLines; l.WarningsTotal != want {
+		t.Errorf("WarningsTotal = %d; want %d", l.WarningsTotal, want)
+	}
+	if w := l.Warnings[0]; w.Line != access.MaxTeamListLines+1 || !strings.Contains(w.Problem, "at most 100000 lines") || !strings.HasPrefix(w.Text, "junk line") {
+		t.Errorf("first warning = %+v; want the line cap at line %d", w, access.MaxTeamListLines+1)
+	}
+	if w := l.Warnings[1]; w.Line != 2 {
+		t.Errorf("second warning = %+v; want line 2, the first junk line", w)
+	}
+}
+
+// TestReadTeamListCapsMembers reads a CSV export with more than
+// MaxTeamMembers members: the first MaxTeamMembers are kept and a warning,
+// kept first, says how many rows were ignored.
+func TestReadTeamListCapsMembers(t *testing.T) {
+	l, err := access.ReadTeamList(teamCSV(access.MaxTeamMembers + 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Members) != access.MaxTeamMembers {
+		t.Errorf("members = %d; want %d", len(l.Members), access.MaxTeamMembers)
+	}
+	if len(l.Warnings) != 1 || l.WarningsTotal != 1 {
+		t.Fatalf("warnings = %v (total %d); want only the cap", l.Warnings, l.WarningsTotal)
+	}
+	// Line 1 is the header, so member MaxTeamMembers+1 is on the line after.
+	if w := l.Warnings[0]; w.Line != access.MaxTeamMembers+2 || !strings.Contains(w.Problem, "at most 20000 members") || !strings.Contains(w.Problem, "4 more") {
+		t.Errorf("warning = %+v; want the member cap at line %d, with 4 more rows", w, access.MaxTeamMembers+2)
+	}
+}
+
 func BenchmarkParseTeamList2000(b *testing.B) {
 	text := teamCSV(2000)
 	b.SetBytes(int64(len(text)))

@@ -43,6 +43,11 @@ type Options struct {
 	// Homes remembers who opened the Home tab, so that only their tabs are
 	// refreshed when something changes; nil refreshes nobody's.
 	Homes HomeViewers
+	// APIURL is the Slack Web API base URL the bot talks to. A file shared
+	// for the seat audit is downloaded, with the bot token, only from
+	// Slack's file hosts or from this URL's scheme and host, which get the
+	// token with every call anyway (a test's fake Slack serves files there).
+	APIURL string
 	// The seat audit's parts; nil leaves it unavailable.
 	AuditAPI  AuditAPI
 	Workspace Workspace
@@ -70,6 +75,7 @@ type Handler struct {
 	http          *http.Client
 	responseHosts []string
 	homes         HomeViewers
+	apiURL        *url.URL // nil when Options.APIURL is unset or unparsable
 	auditAPI      AuditAPI
 	workspace     Workspace
 	drafts        AuditDrafts
@@ -91,8 +97,12 @@ func New(svc *access.Service, api SlackAPI, dir Directory, log *slog.Logger, opt
 	if hc == nil {
 		hc = &http.Client{Timeout: 10 * time.Second}
 	}
+	apiURL, err := url.Parse(opts.APIURL)
+	if err != nil || apiURL.Host == "" {
+		apiURL = nil
+	}
 	return &Handler{svc: svc, api: api, dir: dir, log: log, http: hc, responseHosts: opts.ResponseHosts, homes: opts.Homes,
-		auditAPI: opts.AuditAPI, workspace: opts.Workspace, drafts: opts.Drafts, ims: opts.IMs,
+		apiURL: apiURL, auditAPI: opts.AuditAPI, workspace: opts.Workspace, drafts: opts.Drafts, ims: opts.IMs,
 		leaverWindow: opts.LeaverWindow, stop: make(chan struct{}), jobs: make(chan func(context.Context), 64)}
 }
 

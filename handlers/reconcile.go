@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -288,6 +290,9 @@ var findingLabel = map[access.FindingKind]string{
 // CSV attached to it has them all.
 const maxReportFindings = 30
 
+// maxReportWarnings bounds the warnings quoted in the report message.
+const maxReportWarnings = 5
+
 // auditReport is the report DM: a summary, one row per finding with its
 // actions, and bulk buttons.
 func auditReport(rec *access.Reconciliation) (string, []slack.Block) {
@@ -300,14 +305,15 @@ func auditReport(rec *access.Reconciliation) (string, []slack.Block) {
 			a.Members, a.SeatsByRole[access.RoleAdmin], a.SeatsByRole[access.RoleEditor], a.SeatsByRole[access.RoleViewer],
 			c[access.FindingLeaver], c[access.FindingNotInSlack], c[access.FindingUnknown], c[access.FindingRoleDrift], c[access.FindingMissing])),
 	}
-	if n := len(a.Warnings); n > 0 {
+	if n := a.WarningCount(); n > 0 {
+		// The first warnings say whether the list was cut; the count covers
+		// those the audit did not keep.
 		var lines []string
-		for i, w := range a.Warnings {
-			if i == 5 {
-				lines = append(lines, fmt.Sprintf("…and %d more.", n-5))
-				break
-			}
+		for _, w := range a.Warnings[:min(len(a.Warnings), maxReportWarnings)] {
 			lines = append(lines, esc(w.String()))
+		}
+		if more := n - len(lines); more > 0 {
+			lines = append(lines, fmt.Sprintf("…and %d more.", more))
 		}
 		blocks = append(blocks, contextLine(fmt.Sprintf(":warning: %d rows could not be used or were unclear:\n%s", n, strings.Join(lines, "\n"))))
 	}
@@ -552,20 +558,51 @@ func (h *Handler) fileShared(ctx context.Context, ev *slackevents.MessageEvent) 
 		h.dm(ctx, actor, fmt.Sprintf("That file is %d MB; the seat audit reads files up to 5 MB.", f.Size>>20))
 		return
 	}
-	url := f.URLPrivateDownload
-	if url == "" {
-		url = f.URLPrivate
+	link := f.URLPrivateDownload
+	if link == "" {
+		link = f.URLPrivate
 	}
-	if h.auditAPI == nil || url == "" {
+	if h.auditAPI == nil || link == "" {
+		return
+	}
+	if host, ok := h.tokenMayGoTo(link); !ok {
+		// An external or remote file's URL is whatever its creator chose:
+		// fetching it would hand them the bot token.
+		h.log.Warn("seat audit: refused to download a shared file that is not on Slack's file hosts", "user", actor, "file", f.ID, "host", host)
+		h.dm(ctx, actor, "I only download files stored in Slack, and that file points somewhere else, so I did not open it. Please upload the CSV file itself into this DM.")
 		return
 	}
 	var buf bytes.Buffer
-	if err := h.auditAPI.GetFileContext(ctx, url, &limitWriter{w: &buf, n: maxUploadBytes}); err != nil {
+	if err := h.auditAPI.GetFileContext(ctx, link, &limitWriter{w: &buf, n: maxUploadBytes}); err != nil {
 		h.log.Error("seat audit: downloading the file failed", "user", actor, "err", err)
 		h.dm(ctx, actor, "I couldn't download that file from Slack. Please send it again.")
 		return
 	}
 	h.background(func(ctx context.Context) { h.runAudit(ctx, actor, buf.String()) })
+}
+
+// slackFileHosts are the hosts Slack serves url_private_download from, in
+// Slack and in GovSlack.
+var slackFileHosts = []string{"files.slack.com", "files.slack-gov.com"}
+
+// tokenMayGoTo reports whether a shared file may be downloaded from rawURL
+// with the bot token: over https from one of Slack's file hosts, or from the
+// scheme and host of the Web API URL. It also returns the URL's host, for the
+// log.
+func (h *Handler) tokenMayGoTo(rawURL string) (string, bool) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", false
+	}
+	if u.User != nil {
+		// Credentials in the URL have no business in a Slack file link.
+		return u.Host, false
+	}
+	if u.Scheme == "https" && slices.Contains(slackFileHosts, strings.ToLower(u.Host)) {
+		return u.Host, true
+	}
+	api := h.apiURL
+	return u.Host, api != nil && u.Scheme == api.Scheme && strings.EqualFold(u.Host, api.Host)
 }
 
 // limitWriter stops a download at n bytes.

@@ -9,9 +9,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/uxpin-access-bot/uxpin-access-bot/access"
 	"github.com/uxpin-access-bot/uxpin-access-bot/ops"
@@ -198,5 +200,154 @@ func TestCallLabelsAreBounded(t *testing.T) {
 	}
 	if strings.Contains(body, "csv") || strings.Contains(body, "Report") {
 		t.Errorf("a file name became a label value")
+	}
+}
+
+// stalledBackups is the database whose first backup download stalls on its
+// first write, as behind a client that stopped reading, until released or
+// until the request is gone.
+type stalledBackups struct {
+	*storage.DB
+	started chan struct{} // closed when the first backup stalls
+	release chan struct{} // close to let it go on
+	once    atomic.Bool
+}
+
+func (s *stalledBackups) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	if !s.once.CompareAndSwap(false, true) {
+		return s.DB.Backup(ctx, w)
+	}
+	return s.DB.Backup(ctx, &stalledWriter{ctx: ctx, w: w, s: s})
+}
+
+type stalledWriter struct {
+	ctx     context.Context
+	w       io.Writer
+	s       *stalledBackups
+	stalled bool
+}
+
+func (sw *stalledWriter) Write(p []byte) (int, error) {
+	if !sw.stalled {
+		sw.stalled = true
+		close(sw.s.started)
+		select {
+		case <-sw.s.release:
+		case <-sw.ctx.Done():
+			return 0, sw.ctx.Err()
+		}
+	}
+	return sw.w.Write(p)
+}
+
+const opsToken = "s3cret-admin-token-123"
+
+func getBackup(ctx context.Context, srv *httptest.Server) (*http.Response, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/backup", nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+opsToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp, body, err
+}
+
+// waitForBackup polls /backup until a download succeeds, for at most 10 s,
+// and checks that what it got is the database.
+func waitForBackup(t *testing.T, srv *httptest.Server) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		resp, body, err := getBackup(context.Background(), srv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode == http.StatusOK {
+			path := filepath.Join(t.TempDir(), "copy.db")
+			if err := os.WriteFile(path, body, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			copyDB, err := storage.Open(path, storage.Options{ReadOnly: true})
+			if err != nil {
+				t.Fatalf("the backup does not open: %v", err)
+			}
+			copyDB.Close()
+			return
+		}
+		if resp.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("/backup = %d %.200q; want 200, or 429 while the slot is held", resp.StatusCode, body)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/backup still answers 429 10 s after the first download ended")
+		}
+		<-tick.C
+	}
+}
+
+// TestOneBackupAtATime stalls a backup download: a second one meanwhile is
+// refused with 429 and Retry-After, since each download copies the
+// database to a temporary file first. Once the first download ends,
+// normally or because its client went away, the next one succeeds.
+func TestOneBackupAtATime(t *testing.T) {
+	for _, end := range []string{"finishes", "client goes away"} {
+		t.Run(end, func(t *testing.T) {
+			db, _ := openDB(t)
+			seed(t, db, 20)
+			stalled := &stalledBackups{DB: db, started: make(chan struct{}), release: make(chan struct{})}
+			srv := httptest.NewServer(ops.NewServer(stalled, alwaysConnected{}, ops.NewMetrics(db, nil), opsToken, slog.New(slog.DiscardHandler)))
+			t.Cleanup(srv.Close)
+
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			type result struct {
+				code int
+				err  error
+			}
+			first := make(chan result, 1)
+			go func() {
+				resp, _, err := getBackup(ctx, srv)
+				if err != nil {
+					first <- result{err: err}
+					return
+				}
+				first <- result{code: resp.StatusCode}
+			}()
+			select {
+			case <-stalled.started:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the first backup never started")
+			}
+
+			resp, body, err := getBackup(context.Background(), srv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(string(body), "another backup download is in progress") {
+				t.Errorf("second /backup = %d %.200q; want 429 saying another download is in progress", resp.StatusCode, body)
+			}
+			if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || s <= 0 {
+				t.Errorf("Retry-After = %q; want a number of seconds", resp.Header.Get("Retry-After"))
+			}
+
+			if end == "finishes" {
+				close(stalled.release)
+				if r := <-first; r.err != nil || r.code != http.StatusOK {
+					t.Fatalf("first /backup = %d, %v; want 200", r.code, r.err)
+				}
+			} else {
+				cancel()
+				if r := <-first; r.err == nil {
+					t.Fatalf("first /backup = %d after its client went away; want an error", r.code)
+				}
+			}
+			waitForBackup(t, srv)
+		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -39,12 +40,17 @@ type Server struct {
 	log        *slog.Logger
 	now        func() time.Time
 	mux        *http.ServeMux
+	// backupSlot holds a value while a backup download runs. Each download
+	// first copies the database to a temporary file, so one at a time keeps
+	// slow or stalled clients from filling the disk with copies.
+	backupSlot chan struct{}
 }
 
 // NewServer returns the operations listener's handler set. An empty
 // adminToken keeps the export and backup endpoints closed.
 func NewServer(db Database, ready Readiness, metrics *Metrics, adminToken string, log *slog.Logger) *Server {
-	s := &Server{db: db, ready: ready, metrics: metrics, adminToken: adminToken, log: log, now: time.Now, mux: http.NewServeMux()}
+	s := &Server{db: db, ready: ready, metrics: metrics, adminToken: adminToken, log: log, now: time.Now, mux: http.NewServeMux(),
+		backupSlot: make(chan struct{}, 1)}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", metrics.Handler())
@@ -162,7 +168,24 @@ func (s *Server) audit(format string) http.HandlerFunc {
 	}
 }
 
+// backupRetryAfter is what a refused backup download is told to wait: a
+// stalled download is cut off writeTimeout after its last write.
+const backupRetryAfter = writeTimeout
+
+// backup streams a copy of the database, one download at a time; another
+// request meanwhile gets 429 Too Many Requests with Retry-After.
 func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
+	select {
+	case s.backupSlot <- struct{}{}:
+		// Released however the download ends: done, failed, or its client
+		// gone or cut off by the write deadline.
+		defer func() { <-s.backupSlot }()
+	default:
+		s.log.Warn("ops: refused a backup while another is downloading", "remote", r.RemoteAddr)
+		w.Header().Set("Retry-After", strconv.Itoa(int(backupRetryAfter/time.Second)))
+		text(w, http.StatusTooManyRequests, "too many requests: another backup download is in progress; retry when it has finished")
+		return
+	}
 	name := "uxpin-access-" + s.now().UTC().Format("20060102T150405Z") + ".db"
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)

@@ -163,6 +163,7 @@ func Open(c Config, apiURL string, o Options) (*Stack, error) {
 	}
 	s.Handlers = handlers.New(s.Service, s.API, s.Directory, o.Log, handlers.Options{
 		ResponseHosts: handlers.ResponseHostsFor(apiURL),
+		APIURL:        apiURL,
 		Homes:         db,
 		AuditAPI:      s.API,
 		Workspace:     s.Directory,

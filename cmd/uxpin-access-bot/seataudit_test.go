@@ -4,8 +4,13 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/uxpin-access-bot/uxpin-access-bot/access"
@@ -195,6 +200,66 @@ func TestSeatAuditFromUploadedFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.dmWith(uAlice, "approvers and admins")
+}
+
+// TestSeatAuditFileFromElsewhere shares a file whose download URL is
+// another local server, not the fake Slack: the bot never asks it for the
+// file, so the bot token never reaches it, and tells the user why. A file
+// on the fake Slack's own host is still read.
+func TestSeatAuditFileFromElsewhere(t *testing.T) {
+	h := newHarness(t, nil)
+	var requests, tokens atomic.Int32
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		if r.Header.Get("Authorization") != "" {
+			tokens.Add(1)
+		}
+		_, _ = io.WriteString(w, "Email,Role\nbob@example.com,Admin\n")
+	}))
+	t.Cleanup(elsewhere.Close)
+	if _, err := h.fake.ShareRemoteFile(h.ctx(), uErin, "team.csv", elsewhere.URL+"/files-pri/F1/team.csv?download=1"); err != nil {
+		t.Fatal(err)
+	}
+	h.dmWith(uErin, "I only download files stored in Slack")
+	if n, tok := requests.Load(), tokens.Load(); n != 0 || tok != 0 {
+		t.Errorf("the other server got %d requests, %d with a token; want none", n, tok)
+	}
+	if !strings.Contains(h.logs.String(), "refused to download a shared file") {
+		t.Errorf("the refusal was not logged")
+	}
+	if h.countDMs(uErin, "UXPin seat audit") != 0 {
+		t.Errorf("a seat audit ran on the refused file")
+	}
+	// The fake Slack's own file host is the Web API's: still read.
+	if _, err := h.fake.ShareFile(h.ctx(), uErin, "team.csv", "text/csv", []byte("Email,Role\nbob@example.com,Editor\n")); err != nil {
+		t.Fatal(err)
+	}
+	h.dmWith(uErin, "UXPin seat audit A-1", "1 members")
+}
+
+// TestSeatAuditOfJunkUpload uploads a file at the 5 MB limit of which all
+// but one line is junk: the report counts every junk line, quotes a few and
+// says how many more there are, and the stored audit keeps only a few
+// hundred of them.
+func TestSeatAuditOfJunkUpload(t *testing.T) {
+	h := newHarness(t, nil)
+	var b strings.Builder
+	b.WriteString("bob@example.com Editor\n")
+	junk := 0
+	for ; b.Len() < 5<<20-64; junk++ {
+		fmt.Fprintf(&b, "row %06d of a paste without any address in it, just words....\n", junk)
+	}
+	if _, err := h.fake.ShareFile(h.ctx(), uErin, "team.txt", "text/plain", []byte(b.String())); err != nil {
+		t.Fatal(err)
+	}
+	h.dmWith(uErin, "UXPin seat audit A-1", "1 members", fmt.Sprintf("%d rows could not be used", junk), fmt.Sprintf("…and %d more.", junk-5))
+	rec, err := h.m.DB.Reconciliation(context.Background(), "A-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(rec.Audit.Warnings); n > access.MaxWarnings || rec.Audit.WarningCount() != junk {
+		t.Errorf("stored %d warnings counting %d; want at most %d counting %d", n, rec.Audit.WarningCount(), access.MaxWarnings, junk)
+	}
 }
 
 func TestSeatBudget(t *testing.T) {

@@ -149,6 +149,20 @@ func (s *Server) Files(channel string) []File {
 // it: a message event (subtype file_share, channel_type im) whose file can be
 // downloaded from url_private_download with the bot token.
 func (s *Server) ShareFile(ctx context.Context, userID, name, mimetype string, content []byte) (Ack, error) {
+	return s.shareFile(ctx, userID, &File{Name: name, User: userID, Content: content, Shared: true}, mimetype, "")
+}
+
+// ShareRemoteFile has user share a file whose url_private and
+// url_private_download are link, as for a remote or external file (whose URL
+// is whatever its creator chose) or in a forged event. The fake serves
+// nothing for it: whatever is at link answers.
+func (s *Server) ShareRemoteFile(ctx context.Context, userID, name, link string) (Ack, error) {
+	return s.shareFile(ctx, userID, &File{Name: name, User: userID, Shared: true}, "text/csv", link)
+}
+
+// shareFile sends the file_share event for file, downloadable from link or,
+// if link is "", from the fake's own url_private_download.
+func (s *Server) shareFile(ctx context.Context, userID string, file *File, mimetype, link string) (Ack, error) {
 	s.mu.Lock()
 	if _, ok := s.users[userID]; !ok {
 		s.mu.Unlock()
@@ -157,15 +171,21 @@ func (s *Server) ShareFile(ctx context.Context, userID, name, mimetype string, c
 	dm := s.openDMLocked(userID)
 	ts := s.nextTSLocked()
 	s.mu.Unlock()
-	f := s.files.add(&File{Name: name, User: userID, Channel: dm, Content: content, Shared: true})
-	url := s.hs.URL + "/files-pri/" + f.ID + "/" + name
+	file.Channel = dm
+	f := s.files.add(file)
+	private, download, mode := link, link, "external"
+	if link == "" {
+		mode = "hosted"
+		private = s.hs.URL + "/files-pri/" + f.ID + "/" + f.Name
+		download = private + "?download=1"
+	}
 	return s.Event(ctx, map[string]any{
 		"type": "message", "subtype": "file_share", "channel": dm, "channel_type": "im",
 		"user": userID, "text": "", "ts": ts, "event_ts": ts,
 		"files": []any{map[string]any{
-			"id": f.ID, "name": name, "title": name, "mimetype": mimetype, "filetype": "csv",
-			"size": len(content), "user": userID, "mode": "hosted",
-			"url_private": url, "url_private_download": url + "?download=1",
+			"id": f.ID, "name": f.Name, "title": f.Name, "mimetype": mimetype, "filetype": "csv",
+			"size": len(f.Content), "user": userID, "mode": mode, "is_external": link != "",
+			"url_private": private, "url_private_download": download,
 		}},
 	}, 0)
 }
