@@ -307,7 +307,8 @@ func auditReport(rec *access.Reconciliation) (string, []slack.Block) {
 				lines = append(lines, fmt.Sprintf("…and %d more.", n-5))
 				break
 			}
-			lines = append(lines, esc(w.String()))
+			// A warning quotes the pasted row, which came from UXPin.
+			lines = append(lines, literal(w.String()))
 		}
 		blocks = append(blocks, contextLine(fmt.Sprintf(":warning: %d rows could not be used or were unclear:\n%s", n, strings.Join(lines, "\n"))))
 	}
