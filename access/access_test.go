@@ -109,8 +109,23 @@ func TestClean(t *testing.T) {
 		{"  hello  ", "hello"},
 		{"a\x00b\x07c", "abc"},
 		{"line1\nline2\tx", "line1\nline2\tx"},
-		{"\u202e\x1b[31mred", "\u202e[31mred"},
+		{"\u202e\x1b[31mred", "[31mred"},
 		{"bad \xff utf8", "bad  utf8"},
+		// Bidirectional controls: a right-to-left override makes
+		// "approved \u202edenied" display as "approved deined".
+		{"approved \u202edenied\u202c", "approved denied"},
+		{"a\u202ab\u202bc\u202cd\u202de", "abcde"},
+		{"\u2066isolated\u2069 \u2067x\u2068y", "isolated xy"},
+		{"mark\u200e\u200f\u061c", "mark"},
+		// Zero-width and invisible characters, which hide text or make
+		// two strings look the same; trimming sees through them.
+		{"\ufeff  padded\u200b  ", "padded"},
+		{"in\u200bvis\u200cible\u2060 te\u180ext", "invisible text"},
+		// Dropping the joiner splits a ZWJ emoji sequence: accepted.
+		{"\U0001F469\u200d\U0001F4BB dev", "\U0001F469\U0001F4BB dev"},
+		// Neighbouring characters that are visible or meaningful stay.
+		{"caf\u00e9 \u05e9\u05dc\u05d5\u05dd \u00a0x", "caf\u00e9 \u05e9\u05dc\u05d5\u05dd \u00a0x"},
+		{"\U0001F44D\U0001F3FD ok", "\U0001F44D\U0001F3FD ok"},
 	}
 	for _, tt := range tests {
 		if got := access.Clean(tt.in); got != tt.want {

@@ -487,17 +487,42 @@ func (c *core) update(ctx context.Context, id string, fn func(Tx, *Request) (Eff
 	})
 }
 
-// Clean trims s and drops control characters other than newlines and tabs, so
-// user text cannot break messages or logs.
+// Clean trims s and drops what would let user text break or disguise the
+// messages and logs it appears in: control characters other than newlines
+// and tabs, invalid UTF-8, and the invisible characters in invisible.
+//
+// Dropping U+200D (zero-width joiner) splits emoji ZWJ sequences into their
+// parts, so 👩‍💻 becomes 👩💻. That is accepted: a joiner can also glue
+// hidden text to visible text, and a justification reads the same with two
+// emoji side by side.
 func Clean(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if r == '\n' || r == '\t' {
 			return r
 		}
-		if unicode.IsControl(r) || r == utf8.RuneError {
+		if unicode.IsControl(r) || r == utf8.RuneError || invisible(r) {
 			return -1
 		}
 		return r
 	}, s)
 	return strings.TrimSpace(s)
+}
+
+// invisible reports whether r is a bidirectional control, which can reorder
+// the text around it so that what a reviewer sees is not what was typed
+// ("Trojan Source"), or a zero-width character, which can hide text or make
+// two different strings look equal.
+func invisible(r rune) bool {
+	switch r {
+	case '\u061c', // Arabic letter mark
+		'\u200e', '\u200f', // left-to-right and right-to-left marks
+		'\u2066', '\u2067', '\u2068', '\u2069', // isolates
+		'\u200b', '\u200c', '\u200d', // zero-width space, non-joiner, joiner
+		'\u2060', // word joiner
+		'\ufeff', // zero-width no-break space (byte order mark)
+		'\u180e': // Mongolian vowel separator
+		return true
+	}
+	// Embeddings and overrides: LRE, RLE, PDF, LRO, RLO.
+	return r >= '\u202a' && r <= '\u202e'
 }

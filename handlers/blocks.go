@@ -55,12 +55,60 @@ const (
 	maxMsgBlocks   = 50
 )
 
-// esc escapes text for mrkdwn so user input cannot inject mentions such as
-// <!channel> or links.
+// esc escapes Slack's three control characters, so text cannot inject
+// mentions such as <!channel> or links. Slack decodes the entities in every
+// text object, plain_text included ("all text in Slack uses the same system
+// of escaping"), so esc applies to both kinds.
 func esc(s string) string {
 	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 	return r.Replace(s)
 }
+
+// User text: justifications, deny, fail and reopen reasons, and names from
+// Slack profiles or a pasted team list. Any of it may try to pass for the
+// bot's own words ("*APPROVED BY CISO*"), and escaping cannot stop it in
+// mrkdwn: Slack has entities for &, < and > only, none for *, _, ~ or `,
+// and it links bare URLs by itself. So cards show user text in a plain_text
+// object of its own (said, saidSection), which Slack renders as typed: no
+// formatting, no links, no mentions, and with emoji false no :shortcodes:
+// either. Where user text has to sit inside a mrkdwn line, because the line
+// also mentions people or carries a button and a block of its own would
+// break Slack's block limits (Home tab and pending lists, one-line
+// replies), literal neutralises it instead, and every mrkdwn object the bot
+// builds is verbatim, so Slack links nothing it was not told to link.
+
+// said is user text as a plain_text object of at most n characters.
+func said(s string, n int) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, escTruncate(s, n), false, false)
+}
+
+// saidSection is a section showing user text after a label, such as
+// "Why: …", or nil when there is no text.
+func saidSection(label, s string) slack.Block {
+	if s == "" {
+		return nil
+	}
+	return slack.NewSectionBlock(said(label+s, maxSectionText), nil, nil)
+}
+
+// literalReplacer makes user text inert inside mrkdwn: Slack's control
+// characters become entities, and the formatting characters, which have no
+// escape, become look-alikes that Slack does not interpret (U+2217 asterisk
+// operator, U+02CD modifier letter low macron, U+223C tilde operator, U+02CB
+// modifier letter grave accent). Newlines become spaces, so the text cannot
+// start a line of its own and turn into a quote or a list.
+var literalReplacer = strings.NewReplacer(
+	"&", "&amp;", "<", "&lt;", ">", "&gt;",
+	"*", "\u2217", "_", "\u02cd", "~", "\u223c", "`", "\u02cb",
+	"\r\n", " ", "\n", " ", "\r", " ",
+)
+
+// literal is user text for inside a mrkdwn line (see above): it reads the
+// same but cannot format, link or mention. Callers put a label or other text
+// before it, never at the start of a line, where "&gt;" still quotes. Text
+// that is the point of a block belongs in said instead, which keeps it
+// exactly as typed.
+func literal(s string) string { return literalReplacer.Replace(s) }
 
 // truncate cuts s to at most n runes, marking the cut.
 func truncate(s string, n int) string {
@@ -71,8 +119,33 @@ func truncate(s string, n int) string {
 	return string(runes[:n-1]) + "…"
 }
 
+// escTruncate escapes s and cuts it to at most n runes, marking the cut. It
+// cuts between characters of s, so no entity is left half.
+func escTruncate(s string, n int) string {
+	out := esc(s)
+	if utf8.RuneCountInString(out) <= n {
+		return out
+	}
+	var b strings.Builder
+	w := 0
+	for _, r := range s {
+		e := esc(string(r))
+		k := utf8.RuneCountInString(e)
+		if w+k > n-1 {
+			break
+		}
+		b.WriteString(e)
+		w += k
+	}
+	return b.String() + "…"
+}
+
+// mrkdwn is a mrkdwn text object. It is verbatim: Slack still applies the
+// formatting and the <…> links and mentions the bot writes, but does not
+// link bare URLs, channel names or addresses by itself, so user text inside
+// cannot become a link. The bot's own links are written out as <url|label>.
 func mrkdwn(s string) *slack.TextBlockObject {
-	return slack.NewTextBlockObject(slack.MarkdownType, truncate(s, maxSectionText), false, false)
+	return slack.NewTextBlockObject(slack.MarkdownType, truncate(s, maxSectionText), false, true)
 }
 
 func plain(s string, n int) *slack.TextBlockObject {
@@ -151,19 +224,50 @@ func requestFields(r *access.Request) []*slack.TextBlockObject {
 	return f
 }
 
+// mrkdwnField is a section field; it is verbatim for the reason mrkdwn is.
 func mrkdwnField(s string) *slack.TextBlockObject {
-	return slack.NewTextBlockObject(slack.MarkdownType, truncate(s, maxFieldText), false, false)
+	return slack.NewTextBlockObject(slack.MarkdownType, truncate(s, maxFieldText), false, true)
 }
 
+// justification shows why the request was made, as the requester typed it.
 func justification(r *access.Request) slack.Block {
-	if r.Justification == "" {
-		return nil
-	}
-	return section("*Why*\n" + esc(r.Justification))
+	return saidSection("Why: ", r.Justification)
 }
 
-// outcome describes a closed or decided request for cards and lists.
+// outcome describes a closed or decided request for lists and one-line
+// replies, with any reason neutralised inside the line.
 func outcome(r *access.Request) string {
+	line, reason := outcomeParts(r)
+	if reason == "" {
+		return line
+	}
+	return line + " " + literal(reason)
+}
+
+// outcomeBlock is outcome for cards: a context line whose reason, if any,
+// is an element of its own in plain text. prefix goes before it.
+func outcomeBlock(prefix string, r *access.Request) slack.Block {
+	line, reason := outcomeParts(r)
+	if reason == "" {
+		return contextLine(prefix + line)
+	}
+	return slack.NewContextBlock("", mrkdwn(prefix+line), said(reason, maxSectionText))
+}
+
+// outcomeParts is the outcome of r as a mrkdwn line and the user's reason
+// that follows it ("" if none): a deny or fail reason.
+func outcomeParts(r *access.Request) (line, reason string) {
+	switch r.State {
+	case access.StateDenied:
+		return fmt.Sprintf(":no_entry: Denied by %s:", user(r.DecidedBy)), r.DenyReason
+	case access.StateFailed:
+		return fmt.Sprintf(":warning: %s could not complete it:", user(r.ClosedBy)), r.FailReason
+	}
+	return outcomeLine(r), ""
+}
+
+// outcomeLine is the outcome of a request whose state carries no reason.
+func outcomeLine(r *access.Request) string {
 	switch r.State {
 	case access.StatePending:
 		if r.Required() > 1 {
@@ -175,12 +279,8 @@ func outcome(r *access.Request) string {
 			return fmt.Sprintf(":white_check_mark: Approved by %s. No UXPin admin could be assigned; an approver should follow up.", approver(r))
 		}
 		return fmt.Sprintf(":white_check_mark: Approved by %s; task assigned to %s.", approver(r), user(r.Assignee))
-	case access.StateDenied:
-		return fmt.Sprintf(":no_entry: Denied by %s: %s", user(r.DecidedBy), esc(r.DenyReason))
 	case access.StateFulfilled:
 		return fmt.Sprintf(":white_check_mark: Done. Approved by %s, completed in UXPin by %s.", approver(r), user(r.ClosedBy))
-	case access.StateFailed:
-		return fmt.Sprintf(":warning: %s could not complete it: %s", user(r.ClosedBy), esc(r.FailReason))
 	case access.StateCancelled:
 		return ":heavy_multiplication_x: Cancelled by the requester."
 	}
@@ -246,7 +346,7 @@ func approvalCard(r *access.Request, b *access.SeatBudget) (string, []slack.Bloc
 		warning,
 		progress,
 		actions,
-		contextLine(outcome(r)),
+		outcomeBlock("", r),
 	)...)
 }
 
@@ -272,7 +372,7 @@ func plainSummary(r *access.Request) string {
 // taskSteps are the exact UXPin UI steps for an approved request.
 func taskSteps(r *access.Request) string {
 	email := "`" + esc(r.TargetEmail) + "`"
-	open := "1. Sign in to app.uxpin.com and open *Account Settings > Team Members*.\n"
+	open := "1. Sign in to " + uxpinLink + " and open *Account Settings > Team Members*.\n"
 	switch {
 	case r.Action == access.ActionGrant && r.Origin == access.OriginAudit:
 		// The seat audit found this seat already in UXPin: the admin checks
@@ -306,6 +406,10 @@ func taskSteps(r *access.Request) string {
 	return ""
 }
 
+// uxpinLink links UXPin's sign-in page; mrkdwn is verbatim, so a bare
+// domain would not be linked.
+const uxpinLink = "<https://app.uxpin.com|app.uxpin.com>"
+
 // taskMessage is the task DM'd to the assigned UXPin admin.
 func taskMessage(r *access.Request) (string, []slack.Block) {
 	text := fmt.Sprintf("UXPin task %s: %s", r.ID, plainSummary(r))
@@ -322,7 +426,7 @@ func taskMessage(r *access.Request) (string, []slack.Block) {
 		justification(r),
 		taskHistory(r),
 		actions,
-		contextLine(outcome(r)),
+		outcomeBlock("", r),
 	)
 }
 
@@ -340,11 +444,14 @@ func until(r *access.Request) string {
 }
 
 // taskHistory says what happened to a task before it reached this admin.
+// The target's message when they reopened it is an element of its own, in
+// plain text.
 func taskHistory(r *access.Request) slack.Block {
-	var lines []string
+	var els []slack.MixedElement
 	if r.Reopened > 0 && r.ReopenReason != "" {
-		lines = append(lines, fmt.Sprintf(":leftwards_arrow_with_hook: Reopened: %s can't get in: %s", user(r.Target), esc(r.ReopenReason)))
+		els = append(els, mrkdwn(fmt.Sprintf(":leftwards_arrow_with_hook: Reopened: %s can't get in:", user(r.Target))), said(r.ReopenReason, maxSectionText))
 	}
+	var lines []string
 	if r.TakenOver > 0 && len(r.PreviousAssignees) > 0 {
 		lines = append(lines, fmt.Sprintf(":handshake: Taken over by %s from %s.", user(r.Assignee), user(r.PreviousAssignees[len(r.PreviousAssignees)-1])))
 	} else if n := len(r.PreviousAssignees); n > 0 {
@@ -354,10 +461,13 @@ func taskHistory(r *access.Request) slack.Block {
 		}
 		lines = append(lines, fmt.Sprintf(":arrow_right_hook: Escalated %d time(s); first assigned to %s.", r.Escalations, strings.Join(prev, ", then ")))
 	}
-	if len(lines) == 0 {
+	if len(lines) > 0 {
+		els = append(els, mrkdwn(strings.Join(lines, "\n")))
+	}
+	if len(els) == 0 {
 		return nil
 	}
-	return contextLine(strings.Join(lines, "\n"))
+	return slack.NewContextBlock("", els...)
 }
 
 // Render builds the message a notice becomes, from the request as stored now,
@@ -409,8 +519,10 @@ func Render(n access.Notice, r *access.Request) (string, []slack.Block) {
 			break
 		}
 		if r.DenyReason != "" || r.State == access.StateDenied {
-			text := fmt.Sprintf("Your request %s was denied: %s", r.ID, esc(r.DenyReason))
-			return text, []slack.Block{section(fmt.Sprintf(":no_entry: Your request *%s* to %s was denied by %s.\n*Reason:* %s", r.ID, summary(r), user(r.DecidedBy), esc(r.DenyReason)))}
+			text := fmt.Sprintf("Your request %s was denied: %s", r.ID, literal(r.DenyReason))
+			return text, compact(
+				section(fmt.Sprintf(":no_entry: Your request *%s* to %s was denied by %s.", r.ID, summary(r), user(r.DecidedBy))),
+				saidSection("Reason: ", r.DenyReason))
 		}
 		text := fmt.Sprintf("Your request %s was approved.", r.ID)
 		return text, []slack.Block{section(fmt.Sprintf(":white_check_mark: Your request *%s* to %s was approved by %s. A UXPin admin will now make the change.", r.ID, summary(r), approver(r)))}
@@ -431,21 +543,30 @@ func Render(n access.Notice, r *access.Request) (string, []slack.Block) {
 		}
 		return "Done: " + strings.ReplaceAll(s, "*", ""), []slack.Block{section(":white_check_mark: Done: " + s)}
 	case access.NoticeFailed:
-		s := fmt.Sprintf(":warning: Request *%s* (%s) could not be completed by %s.\n*Reason:* %s", r.ID, summary(r), user(r.ClosedBy), esc(r.FailReason))
-		return fmt.Sprintf("Request %s could not be completed: %s", r.ID, esc(r.FailReason)), []slack.Block{section(s)}
+		s := fmt.Sprintf(":warning: Request *%s* (%s) could not be completed by %s.", r.ID, summary(r), user(r.ClosedBy))
+		return fmt.Sprintf("Request %s could not be completed: %s", r.ID, literal(r.FailReason)), compact(section(s), saidSection("Reason: ", r.FailReason))
 	case access.NoticeCancelled:
 		return fmt.Sprintf("You cancelled request %s.", r.ID), []slack.Block{section(fmt.Sprintf("You cancelled request *%s* (%s).", r.ID, summary(r)))}
 	case access.NoticeAudit:
+		// The audit line used to be a text-only message, which Slack shows
+		// as mrkdwn; with a reason it has blocks, so the reason is plain.
 		line := fmt.Sprintf("%s %s: %s. Requested by %s.", r.ID, r.State, plainSummary(r), requester(r))
+		var reason string
 		switch r.State {
 		case access.StateDenied:
-			line += fmt.Sprintf(" Denied by %s: %s", user(r.DecidedBy), esc(r.DenyReason))
+			line += fmt.Sprintf(" Denied by %s.", user(r.DecidedBy))
+			reason = r.DenyReason
 		case access.StateFulfilled:
 			line += fmt.Sprintf(" Approved by %s, done by %s.", approver(r), user(r.ClosedBy))
 		case access.StateFailed:
-			line += fmt.Sprintf(" Approved by %s, failed by %s: %s", approver(r), user(r.ClosedBy), esc(r.FailReason))
+			line += fmt.Sprintf(" Approved by %s, failed by %s.", approver(r), user(r.ClosedBy))
+			reason = r.FailReason
 		}
-		return truncate(line, maxSectionText), nil
+		if reason == "" {
+			return truncate(line, maxSectionText), nil
+		}
+		text := truncate(line+" Reason: "+literal(reason), maxSectionText)
+		return text, compact(section(line), saidSection("Reason: ", reason))
 	case access.NoticeReminder:
 		text := fmt.Sprintf("Reminder: %s is still waiting for your decision.", r.ID)
 		return text, []slack.Block{section(fmt.Sprintf(":bell: Reminder: *%s* (%s) has been waiting for a decision since %s. Approve or deny it on the card above.", r.ID, summary(r), formatDate(r.CreatedAt)))}
@@ -475,8 +596,8 @@ func Render(n access.Notice, r *access.Request) (string, []slack.Block) {
 			s := fmt.Sprintf("%s confirmed that the UXPin access from %s works.", user(r.Target), r.ID)
 			return s, []slack.Block{section(":tada: " + s)}
 		}
-		s := fmt.Sprintf("%s can't get into UXPin after %s: %s. The task is open again with %s.", user(r.Target), r.ID, esc(r.ReopenReason), user(r.Assignee))
-		return s, []slack.Block{section(":warning: " + s)}
+		s := fmt.Sprintf("%s can't get into UXPin after %s. The task is open again with %s.", user(r.Target), r.ID, user(r.Assignee))
+		return s + " They said: " + literal(r.ReopenReason), compact(section(":warning: "+s), saidSection("They said: ", r.ReopenReason))
 	}
 	return fmt.Sprintf("Update on request %s: %s", r.ID, r.State), nil
 }
@@ -515,7 +636,7 @@ func renderEscalated(n access.Notice, r *access.Request) (string, []slack.Block)
 // confirmMessage asks the target of a fulfilled grant whether it works.
 func confirmMessage(r *access.Request) (string, []slack.Block) {
 	text := fmt.Sprintf("Done: you now have %s access to UXPin (%s). Does it work?", r.Role.Label(), r.ID)
-	head := section(fmt.Sprintf(":white_check_mark: Done: %s now has *%s* access to UXPin (%s). Look for the invitation email from UXPin, sign in at app.uxpin.com, and tell us whether it works.", esc(r.TargetEmail), r.Role.Label(), r.ID))
+	head := section(fmt.Sprintf(":white_check_mark: Done: %s now has *%s* access to UXPin (%s). Look for the invitation email from UXPin, sign in at %s, and tell us whether it works.", esc(r.TargetEmail), r.Role.Label(), r.ID, uxpinLink))
 	switch {
 	case r.SupersededBy == access.SupersededRemoved:
 		return text, []slack.Block{head, contextLine(":information_source: This access was removed since, so there is nothing to confirm.")}
@@ -528,7 +649,18 @@ func confirmMessage(r *access.Request) (string, []slack.Block) {
 			button(ActionConfirm, "It works", r.ID, slack.StylePrimary),
 			button(ActionCantGetIn, "I can't get in", r.ID, slack.StyleDanger))}
 	case r.Reopened > 0:
-		return text, []slack.Block{head, contextLine(fmt.Sprintf(":leftwards_arrow_with_hook: You said: %s. %s is on it again.", esc(r.ReopenReason), user(r.Assignee)))}
+		return text, []slack.Block{head, slack.NewContextBlock("",
+			mrkdwn(":leftwards_arrow_with_hook: You said:"), said(orNothing(r.ReopenReason), maxSectionText),
+			mrkdwn(user(r.Assignee)+" is on it again."))}
 	}
-	return text, []slack.Block{head, contextLine(outcome(r))}
+	return text, []slack.Block{head, outcomeBlock("", r)}
+}
+
+// orNothing stands in for user text that is missing, since a text object
+// cannot be empty.
+func orNothing(s string) string {
+	if s == "" {
+		return "(nothing)"
+	}
+	return s
 }

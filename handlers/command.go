@@ -265,7 +265,7 @@ func (h *Handler) pending(ctx context.Context, cmd slack.SlashCommand, rep func(
 		for _, r := range reqs {
 			lines = append(lines, fmt.Sprintf("approve? %s: %s", r.ID, plainSummary(r)))
 			blocks = append(blocks,
-				section(fmt.Sprintf("*%s*: %s, asked by %s on %s.\n%s", r.ID, summary(r), user(r.Requester), formatDate(r.CreatedAt), esc(truncate(r.Justification, 300)))),
+				section(fmt.Sprintf("*%s*: %s, asked by %s on %s.\n%s", r.ID, summary(r), user(r.Requester), formatDate(r.CreatedAt), "Why: "+literal(truncate(r.Justification, 300)))),
 				slack.NewActionBlock("pending_"+r.ID,
 					button(ActionApprove, "Approve", r.ID, slack.StylePrimary),
 					button(ActionDeny, "Deny", r.ID, slack.StyleDanger)))

@@ -86,7 +86,7 @@ func checklist(r *access.Request, admin string) (string, []slack.Block) {
 	text := fmt.Sprintf("UXPin task %s: remove %d people from UXPin", r.ID, mine)
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(plain("UXPin task "+r.ID, 150)),
-		section(fmt.Sprintf("Please remove these %d people from UXPin. Approved by %s.\n1. Sign in to app.uxpin.com and open *Account Settings > Team Members*.\n2. For each person: find their row, choose *Remove from Team* and confirm.\n3. Press *Mark done* here for each one as you go, or *Mark all done*.", mine, approver(r))),
+		section(fmt.Sprintf("Please remove these %d people from UXPin. Approved by %s.\n1. Sign in to %s and open *Account Settings > Team Members*.\n2. For each person: find their row, choose *Remove from Team* and confirm.\n3. Press *Mark done* here for each one as you go, or *Mark all done*.", mine, approver(r), uxpinLink)),
 		justification(r),
 	}
 	blocks = compact(blocks...)
@@ -122,7 +122,7 @@ func checklist(r *access.Request, admin string) (string, []slack.Block) {
 			plain(fmt.Sprintf("Did you remove all %d people from UXPin?", open), 300), plain("All done", 30), plain("Back", 30))
 		blocks = append(blocks, slack.NewActionBlock("rows_"+r.ID, b))
 	}
-	blocks = append(blocks, contextLine(":clipboard: "+groupProgress(r)+" in all. "+outcome(r)))
+	blocks = append(blocks, outcomeBlock(":clipboard: "+groupProgress(r)+" in all. ", r))
 	return text, blocks
 }
 

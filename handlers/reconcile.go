@@ -310,7 +310,8 @@ func auditReport(rec *access.Reconciliation) (string, []slack.Block) {
 		// those the audit did not keep.
 		var lines []string
 		for _, w := range a.Warnings[:min(len(a.Warnings), maxReportWarnings)] {
-			lines = append(lines, esc(w.String()))
+			// A warning quotes the pasted row, which came from UXPin.
+			lines = append(lines, literal(w.String()))
 		}
 		if more := n - len(lines); more > 0 {
 			lines = append(lines, fmt.Sprintf("…and %d more.", more))

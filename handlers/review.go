@@ -127,7 +127,7 @@ func reviewListPage(rv *access.Review, reviewer string, page int) (string, []sla
 	}
 	for _, i := range idx {
 		s := rv.Seat(i)
-		line := fmt.Sprintf("*%s* %s — %s since %s (%s)\n%s · %s", esc(s.Name), user(s.Holder), s.Role.Label(), formatDate(s.Since), s.RequestID, answerText(s), decisionText(s))
+		line := fmt.Sprintf("*%s* %s — %s since %s (%s)\n%s · %s", literal(s.Name), user(s.Holder), s.Role.Label(), formatDate(s.Since), s.RequestID, answerText(s), decisionText(s))
 		if s.Name == "" {
 			line = fmt.Sprintf("%s (%s) — %s since %s (%s)\n%s · %s", user(s.Holder), esc(s.Email), s.Role.Label(), formatDate(s.Since), s.RequestID, answerText(s), decisionText(s))
 		}

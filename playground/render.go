@@ -305,19 +305,24 @@ func (r *Renderer) confirmJSON(c map[string]any) string {
 	return string(j)
 }
 
-// text renders a text object: mrkdwn or plain_text (with emoji shortcodes).
+// text renders a text object as Slack shows it. mrkdwn is formatted
+// whether or not it is verbatim: verbatim only stops Slack linking bare
+// URLs and channel names by itself, which this renderer never does.
+// plain_text is shown as typed: Slack's three entities are decoded (it
+// decodes them in every text object), nothing is formatted or linked, lines
+// are kept, and :shortcodes: become emoji only unless emoji is false.
 func (r *Renderer) text(t map[string]any) string {
 	if t == nil {
 		return ""
 	}
 	s := str(t, "text")
 	if str(t, "type") == "mrkdwn" {
-		if v, _ := t["verbatim"].(bool); v {
-			return esc(s)
-		}
 		return Mrkdwn(s, r.Name)
 	}
-	out := esc(s)
+	out := strings.ReplaceAll(esc(slackUnescape(s)), "\n", "<br>")
+	if e, ok := t["emoji"].(bool); ok && !e {
+		return out
+	}
 	return emojiRe.ReplaceAllStringFunc(out, func(m string) string {
 		if e, ok := emoji[m[1:len(m)-1]]; ok {
 			return e

@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/uxpin-access-bot/uxpin-access-bot/access"
+	"github.com/uxpin-access-bot/uxpin-access-bot/handlers"
 )
 
 func testRenderer() *Renderer {
@@ -85,6 +86,71 @@ func TestRenderBlocks(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRenderPlainTextLiterally checks that plain_text is shown as Slack
+// shows it: as typed, with only Slack's three entities decoded, its lines
+// kept, and :shortcodes: left alone when emoji is false; and that verbatim
+// mrkdwn still formats (verbatim only stops Slack linking bare URLs).
+func TestRenderPlainTextLiterally(t *testing.T) {
+	r := testRenderer()
+	for _, c := range []struct {
+		name, block string
+		want, not   []string
+	}{
+		{"forged text", `{"type":"section","text":{"type":"plain_text","emoji":false,"text":"*APPROVED BY CISO* &lt;https://evil.example|click&gt; https://evil.example _x_ ~y~ ` + "`z`" + `"}}`,
+			[]string{`*APPROVED BY CISO* &lt;https://evil.example|click&gt; https://evil.example _x_ ~y~ ` + "`z`"},
+			[]string{"<b>", "<i>", "<s>", "<code>", "<a "}},
+		{"shortcodes stay with emoji false", `{"type":"context","elements":[{"type":"plain_text","emoji":false,"text":":white_check_mark: approved"}]}`,
+			[]string{":white_check_mark: approved"}, []string{"✅"}},
+		{"shortcodes become emoji by default", `{"type":"section","text":{"type":"plain_text","text":":white_check_mark: ok"}}`,
+			[]string{"✅ ok"}, nil},
+		{"lines", `{"type":"section","text":{"type":"plain_text","emoji":false,"text":"Why: one\ntwo"}}`,
+			[]string{"Why: one<br>two"}, nil},
+		{"mentions are not parsed", `{"type":"section","text":{"type":"plain_text","emoji":false,"text":"&lt;@U0PRIYA01&gt; &lt;!channel&gt;"}}`,
+			[]string{"&lt;@U0PRIYA01&gt; &lt;!channel&gt;"}, []string{"bk-mention", "Priya"}},
+		{"verbatim mrkdwn formats", `{"type":"section","text":{"type":"mrkdwn","verbatim":true,"text":"*R-1* for <@U0LUCAS01>"}}`,
+			[]string{"<b>R-1</b>", "@Lucas Martin"}, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := r.Blocks(json.RawMessage("["+c.block+"]"), nil)
+			for _, w := range c.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("Blocks(%s)\n= %s\nwant it to contain %s", c.block, got, w)
+				}
+			}
+			for _, n := range c.not {
+				if strings.Contains(got, n) {
+					t.Errorf("Blocks(%s)\n= %s\nwant it not to contain %s", c.block, got, n)
+				}
+			}
+		})
+	}
+}
+
+// TestRenderForgedCard renders the bot's own approval card for a request
+// whose justification and deny reason are forged: the page shows the text
+// as typed, with no bold, italics or link made of it.
+func TestRenderForgedCard(t *testing.T) {
+	const forged = "*APPROVED BY CISO* <https://evil.example|click> https://evil.example _x_"
+	req := &access.Request{ID: "R-9", Action: access.ActionGrant, Requester: "U0PRIYA01", Target: "U0LUCAS01",
+		TargetEmail: "lucas@example.com", Role: access.RoleEditor, Justification: forged,
+		State: access.StateDenied, DecidedBy: "U0PRIYA01", DenyReason: forged}
+	_, blocks := handlers.Render(access.Notice{Kind: access.NoticeApprovalCard, RequestID: req.ID}, req)
+	raw, err := json.Marshal(blocks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := testRenderer().Blocks(raw, nil)
+	shown := "*APPROVED BY CISO* &lt;https://evil.example|click&gt; https://evil.example _x_"
+	if n := strings.Count(got, shown); n != 2 {
+		t.Errorf("the justification and the reason are shown as typed %d times; want 2:\n%s", n, got)
+	}
+	for _, bad := range []string{"<b>APPROVED", `href="https://evil.example"`, "<i>x</i>"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("the page formats forged text (%s):\n%s", bad, got)
+		}
 	}
 }
 

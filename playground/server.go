@@ -37,6 +37,10 @@ const actTimeout = 10 * time.Second
 //	POST /api/clock       {advance: "1h" | "24h" | "168h"}: move the clock ahead
 //	POST /api/deactivate  {user}: deactivate the person in Slack (a user_change event)
 //	GET  /api/team.csv    the simulated UXPin team as UXPin's CSV export
+//
+// Every request must name the playground's own address as its Host and,
+// if it has an Origin, come from its own page (see guard.go); others get
+// 403.
 func (p *Playground) Handler() http.Handler {
 	mux := http.NewServeMux()
 	sub, _ := fs.Sub(static, "static")
@@ -55,7 +59,7 @@ func (p *Playground) Handler() http.Handler {
 		w.Header().Set("Content-Disposition", `attachment; filename="uxpin-team-members.csv"`)
 		_, _ = w.Write([]byte(p.Team.CSV()))
 	})
-	return mux
+	return newHostGuard(p.ln.Addr(), p.opts.Addr).guard(mux)
 }
 
 // apiRequest is the body of every POST; each call uses its part.

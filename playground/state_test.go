@@ -29,10 +29,18 @@ func newIdle(t *testing.T) *Playground {
 	return p
 }
 
+// ownRequest is a request to the playground's own address, as its page
+// sends them.
+func ownRequest(p *Playground, method, path, body string) *http.Request {
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.Host = p.ln.Addr().String()
+	return req
+}
+
 func getState(t *testing.T, p *Playground) pageState {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	p.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/api/state", nil))
+	p.Handler().ServeHTTP(rec, ownRequest(p, "GET", "/api/state", ""))
 	var st pageState
 	if err := json.Unmarshal(rec.Body.Bytes(), &st); err != nil {
 		t.Fatalf("state: %v: %s", err, rec.Body.String())
@@ -90,7 +98,7 @@ func TestAPIRefusesWhatSlackWould(t *testing.T) {
 		{"/api/clock", "application/json", `{"advance":"24h"}`, http.StatusOK},
 	} {
 		rec := httptest.NewRecorder()
-		req := httptest.NewRequest("POST", c.path, strings.NewReader(c.body))
+		req := ownRequest(p, "POST", c.path, c.body)
 		req.Header.Set("Content-Type", c.ctype)
 		h.ServeHTTP(rec, req)
 		if rec.Code != c.want {
