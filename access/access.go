@@ -212,11 +212,11 @@ func (r *Request) RowView(i int) *Request {
 // GroupRow is one person in a request group (SPEC §10): several removals
 // asked together, decided as one, and done person by person.
 type GroupRow struct {
-	Target   string    `json:"target"` // Slack user ID, or "email:…" for a seat not in Slack
-	Email    string    `json:"email"`
-	Name     string    `json:"name,omitempty"`
-	Role     Role      `json:"role,omitempty"` // the role held, as far as known
-	Assignee string    `json:"assignee,omitempty"`
+	Target   string `json:"target"` // Slack user ID, or "email:…" for a seat not in Slack
+	Email    string `json:"email"`
+	Name     string `json:"name,omitempty"`
+	Role     Role   `json:"role,omitempty"` // the role held, as far as known
+	Assignee string `json:"assignee,omitempty"`
 	// AssignedAt is when the row's admin got it, for its escalation.
 	AssignedAt time.Time `json:"assigned_at,omitzero"`
 	DoneBy     string    `json:"done_by,omitempty"`

@@ -72,11 +72,11 @@ const (
 	// RelOwnUnreviewed is an admin who asked for what no approver decided
 	// (approved by policy or on evidence): a second person closes it.
 	RelOwnUnreviewed Relation = "admin who asked for what no approver decided"
-	RelAssignee        Relation = "assignee"
-	RelOtherAdmin      Relation = "another admin"
-	RelAdmin           Relation = "admin"
-	RelSystem          Relation = "the bot"
-	RelAnyone          Relation = "anyone else"
+	RelAssignee      Relation = "assignee"
+	RelOtherAdmin    Relation = "another admin"
+	RelAdmin         Relation = "admin"
+	RelSystem        Relation = "the bot"
+	RelAnyone        Relation = "anyone else"
 )
 
 // Relations lists every relation, for the table test and the README.

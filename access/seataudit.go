@@ -206,8 +206,8 @@ func (sa *SeatAudit) adopt(ctx context.Context, actor, auditID string, f Finding
 func (sa *SeatAudit) fixDrift(ctx context.Context, actor, auditID string, f Finding) (*Request, error) {
 	d := Draft{
 		Action: ActionChange, Requester: actor,
-		Target: Person{ID: findingTarget(f), Email: f.Email, Name: f.Name},
-		Role:   f.LedgerRole,
+		Target:        Person{ID: findingTarget(f), Email: f.Email, Name: f.Name},
+		Role:          f.LedgerRole,
 		Justification: fmt.Sprintf("Seat audit %s: UXPin shows %s, the ledger (%s) says %s.", auditID, f.UXPinRole.Label(), f.RequestID, f.LedgerRole.Label()),
 		Origin:        OriginAudit, AutoReason: auditID, Basis: findingBasis(f), Receipt: true,
 		Detail: "role drift from seat audit " + auditID + ": raising UXPin to the ledger's role needs approval",
