@@ -1,0 +1,281 @@
+package access_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/uxpin-access-bot/uxpin-access-bot/access"
+)
+
+// The security review's findings (issue 18), each against the real store.
+// Approvers are A1 and A2 (the rig's directory); admins as each test says.
+
+// seated grants target role through the whole lifecycle: asked by U1,
+// approved by A1, done by its assignee.
+func (r *rig) seated(target string, role access.Role, end string) *access.Request {
+	r.t.Helper()
+	ctx := context.Background()
+	req, err := r.svc.Submit(ctx, access.Submission{
+		Action: access.ActionGrant, Requester: "U1", Role: role, Justification: "needed", EndDate: end,
+		Target: access.Person{ID: target, Email: target + "@example.com"},
+	})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if req, err = r.svc.Decide(ctx, req.ID, "A1", access.Decision{Approve: true}); err != nil {
+		r.t.Fatal(err)
+	}
+	if req, err = r.svc.Complete(ctx, req.ID, req.Assignee); err != nil {
+		r.t.Fatal(err)
+	}
+	return req
+}
+
+func reason(err error) access.Reason {
+	if ref, ok := errors.AsType[*access.Refusal](err); ok {
+		return ref.Reason
+	}
+	return ""
+}
+
+// H1: a holder of temporary access who opens a group removal of themselves
+// and someone else, then cancels it, still loses the seat on its end date.
+func TestFindingH1ExpiryCannotBeDisarmedByOwnGroup(t *testing.T) {
+	r := newRig(t, access.Config{Admins: []string{"ADM1", "ADM2"}})
+	ctx := context.Background()
+	end := r.clk.Now().AddDate(0, 0, 2).Format(time.DateOnly)
+	grant := r.seated("T1", access.RoleEditor, end)
+	r.seated("T2", access.RoleViewer, "")
+	res, err := r.svc.SubmitGroup(ctx, access.GroupSubmission{Requester: "T1", Rows: []access.GroupRow{
+		{Target: "T1", Email: "T1@example.com"}, {Target: "T2", Email: "T2@example.com"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.clk.Add(4 * 24 * time.Hour)
+	r.fire()
+	if _, err := r.svc.Cancel(ctx, res.Request.ID, "T1"); err != nil && access.ErrorCode(err) != access.ECONFLICT {
+		t.Fatalf("cancel the group: %v", err)
+	}
+	r.clk.Add(2 * time.Hour)
+	r.fire()
+	// The expiry's own approved removal of T1 is open, whatever became of
+	// the group.
+	tasks, err := r.db.OpenTasks(ctx, "ADM1", 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, _ := r.db.OpenTasks(ctx, "ADM2", 50)
+	found := false
+	for _, x := range append(tasks, more...) {
+		if x.Origin == access.OriginExpiry && x.Target == "T1" && x.AutoReason == grant.ID && x.State == access.StateApproved {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no approved expiry removal of T1 after the holder's group and its cancel; grant %s timers %+v", grant.ID, r.get(grant.ID).Timers())
+	}
+	if g := r.get(res.Request.ID); g.Rows[0].Dropped == "" {
+		t.Errorf("T1's row of the group was not taken over by the expiry: %+v", g.Rows[0])
+	}
+}
+
+// H2: an admin who is one of the people of a removal group can't fail it
+// (neither the whole group nor other admins' rows).
+func TestFindingH2AdminInGroupCannotFailIt(t *testing.T) {
+	r := newRig(t, access.Config{Admins: []string{"ADM1", "ADM2", "ADM3"}})
+	ctx := context.Background()
+	r.seated("ADM1", access.RoleAdmin, "")
+	r.seated("T2", access.RoleViewer, "")
+	r.seated("T3", access.RoleViewer, "")
+	res, err := r.svc.SubmitGroup(ctx, access.GroupSubmission{Requester: "U1", Rows: []access.GroupRow{
+		{Target: "ADM1"}, {Target: "T2"}, {Target: "T3"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := r.svc.Decide(ctx, res.Request.ID, "A1", access.Decision{Approve: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range g.Rows {
+		if row.Assignee == "ADM1" {
+			t.Errorf("ADM1, one of the group's people, was given the row of %s", row.Target)
+		}
+	}
+	if _, err := r.svc.Fail(ctx, g.ID, "ADM1", "can't"); reason(err) != access.ReasonAboutSelf {
+		t.Errorf("Can't complete by ADM1, a person of the group = %v; want about_self", err)
+	}
+	// Another admin's Can't complete fails their own rows only.
+	owner := g.Rows[1].Assignee
+	got, err := r.svc.Fail(ctx, g.ID, owner, "not in UXPin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range got.Rows {
+		if row.Assignee != owner && !row.FailedAt.IsZero() {
+			t.Errorf("%s's Can't complete failed %s's row", owner, row.Assignee)
+		}
+	}
+}
+
+// H3: an approver who is one of the people of a removal group can't
+// decide it, and it is not in their pending list.
+func TestFindingH3ApproverInGroupCannotDecideIt(t *testing.T) {
+	r := newRig(t, access.Config{Admins: []string{"ADM1", "ADM2"}})
+	ctx := context.Background()
+	r.seated("A2", access.RoleEditor, "")
+	r.seated("T2", access.RoleViewer, "")
+	res, err := r.svc.SubmitGroup(ctx, access.GroupSubmission{Requester: "U1", Rows: []access.GroupRow{{Target: "A2"}, {Target: "T2"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.svc.Decide(ctx, res.Request.ID, "A2", access.Decision{Reason: "no"}); reason(err) != access.ReasonOwnRequest {
+		t.Errorf("Deny by A2, a person of the group = %v; want own_request", err)
+	}
+	pending, err := r.svc.PendingFor(ctx, "A2", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pending {
+		if p.ID == res.Request.ID {
+			t.Errorf("the group removing A2 is in A2's pending")
+		}
+	}
+}
+
+// M2: an auto-approved role grants; lowering someone else to it needs an
+// approver.
+func TestFindingM2AutoApprovalOnlyGrants(t *testing.T) {
+	r := newRig(t, access.Config{Admins: []string{"ADM1"}, AutoApproveRoles: []access.Role{access.RoleViewer}})
+	ctx := context.Background()
+	r.seated("T1", access.RoleEditor, "")
+	req, err := r.svc.Submit(ctx, access.Submission{Action: access.ActionChange, Requester: "U9", Role: access.RoleViewer, Justification: "x",
+		Target: access.Person{ID: "T1", Email: "T1@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.State != access.StatePending || req.ByPolicy != "" {
+		t.Errorf("U9 lowering T1 to Viewer = %s (by policy %q); want pending for an approver", req.State, req.ByPolicy)
+	}
+	grant, err := r.svc.Submit(ctx, access.Submission{Action: access.ActionGrant, Requester: "U9", Role: access.RoleViewer, Justification: "x",
+		Target: access.Person{ID: "T5", Email: "T5@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if grant.ByPolicy != access.PolicyAutoRole {
+		t.Errorf("a Viewer grant = by policy %q; want auto_role", grant.ByPolicy)
+	}
+	// The requester of what no approver decided never closes it.
+	if grant.Assignee == "U9" {
+		t.Errorf("the auto-approved grant went to its requester")
+	}
+}
+
+// M4: a role change keeps the end date of temporary access.
+func TestFindingM4ChangeKeepsEndDate(t *testing.T) {
+	r := newRig(t, access.Config{Admins: []string{"ADM1"}})
+	ctx := context.Background()
+	end := r.clk.Now().AddDate(0, 0, 10).Format(time.DateOnly)
+	r.seated("T1", access.RoleEditor, end)
+	req, err := r.svc.Submit(ctx, access.Submission{Action: access.ActionChange, Requester: "U1", Role: access.RoleViewer, Justification: "less",
+		Target: access.Person{ID: "T1", Email: "T1@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.EndDate != end {
+		t.Errorf("the change's end date = %q; want the grant's %q", req.EndDate, end)
+	}
+}
+
+// M5 and the Grant/Change rule: a stale change task changes nothing once
+// the seat was removed, and a Grant and a Change are never open together.
+func TestFindingM5StaleChangeTaskChangesNothing(t *testing.T) {
+	r := newRig(t, access.Config{Admins: []string{"ADM1"}})
+	ctx := context.Background()
+	r.seated("T1", access.RoleViewer, "")
+	change, err := r.svc.Submit(ctx, access.Submission{Action: access.ActionChange, Requester: "U1", Role: access.RoleAdmin, Justification: "more",
+		Target: access.Person{ID: "T1", Email: "T1@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if change, err = r.svc.Decide(ctx, change.ID, "A1", access.Decision{Approve: true}); err != nil {
+		t.Fatal(err)
+	}
+	rm, err := r.svc.Submit(ctx, access.Submission{Action: access.ActionRemove, Requester: "T1",
+		Target: access.Person{ID: "T1", Email: "T1@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.svc.Complete(ctx, rm.ID, r.get(rm.ID).Assignee); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.svc.Complete(ctx, change.ID, change.Assignee); reason(err) != access.ReasonMovedOn {
+		t.Errorf("Mark done on the change after the removal = %v; want moved_on", err)
+	}
+	if g, _ := r.svc.Grant(ctx, "T1"); g != nil {
+		t.Errorf("the stale change re-granted T1: %+v", g)
+	}
+	if got := r.get(change.ID); got.State != access.StateFailed || got.FailReason == "" {
+		t.Errorf("stale change = %s (%q); want failed with the reason", got.State, got.FailReason)
+	}
+
+	_, err = r.svc.Submit(ctx, access.Submission{Action: access.ActionGrant, Requester: "U1", Role: access.RoleViewer, Justification: "x",
+		Target: access.Person{ID: "T7", Email: "T7@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.svc.Submit(ctx, access.Submission{Action: access.ActionChange, Requester: "U1", Role: access.RoleEditor, Justification: "x",
+		Target: access.Person{ID: "T7", Email: "T7@example.com"}})
+	if access.ErrorCode(err) != access.EINVALID {
+		t.Errorf("a Change while a Grant is open = %v; want refused", err)
+	}
+}
+
+// M1: a row whose admin left UXPIN_ADMINS is reassigned; a row nobody can
+// hold is shown to admins and approvers, and the leaver policy still
+// removes that person.
+func TestFindingM1RowsAreNeverStuck(t *testing.T) {
+	r := newRig(t, access.Config{Admins: []string{"ADM1", "ADM2"}, LeaverAutoMax: 5})
+	ctx := context.Background()
+	r.seated("T1", access.RoleViewer, "")
+	r.seated("T2", access.RoleViewer, "")
+	r.seated("ADM1", access.RoleAdmin, "")
+	res, err := r.svc.SubmitGroup(ctx, access.GroupSubmission{Requester: "U1", Rows: []access.GroupRow{{Target: "T1"}, {Target: "T2"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.svc.Decide(ctx, res.Request.ID, "A1", access.Decision{Approve: true}); err != nil {
+		t.Fatal(err)
+	}
+	// ADM2 leaves the configuration.
+	r.pol.Admins = []string{"ADM1"}
+	r.pol.LeaverAutoMax = 5
+	r.restart()
+	r.fire()
+	for _, row := range r.get(res.Request.ID).Rows {
+		if row.Assignee != "ADM1" {
+			t.Errorf("row of %s is with %q after ADM2 left UXPIN_ADMINS; want ADM1", row.Target, row.Assignee)
+		}
+	}
+	// The only admin is the person: nobody can hold it, and they are told.
+	solo, err := r.svc.SubmitGroup(ctx, access.GroupSubmission{Requester: "U1", Rows: []access.GroupRow{{Target: "ADM1"}, {Target: "T9"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.svc.Decide(ctx, solo.Request.ID, "A1", access.Decision{Approve: true}); err != nil {
+		t.Fatal(err)
+	}
+	if n := r.queued(access.NoticeUnassigned); n == 0 {
+		t.Errorf("nobody was told that the row of ADM1 has no admin")
+	}
+	out, err := r.svc.CheckLeavers(ctx, []access.Person{{ID: "ADM1", Deleted: true}}, "deactivated in Slack")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Removals) != 1 {
+		t.Errorf("the leaver policy created %d removals of ADM1; want 1 (the stuck row must not block it)", len(out.Removals))
+	}
+}
