@@ -3,6 +3,8 @@ package access_test
 import (
 	"context"
 	"errors"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -277,5 +279,56 @@ func TestFindingM1RowsAreNeverStuck(t *testing.T) {
 	}
 	if len(out.Removals) != 1 {
 		t.Errorf("the leaver policy created %d removals of ADM1; want 1 (the stuck row must not block it)", len(out.Removals))
+	}
+}
+
+// dirVar is an approver directory whose members a test changes.
+type dirVar struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func (d *dirVar) Approvers(context.Context) ([]string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.ids), nil
+}
+
+func (d *dirVar) set(ids ...string) { d.mu.Lock(); d.ids = ids; d.mu.Unlock() }
+
+// Lows: an approval by someone since removed from the role's approvers
+// stops counting, and `pending` lists only what one may decide for that
+// role.
+func TestFindingLowApprovalsFollowTheApprovers(t *testing.T) {
+	editors := &dirVar{ids: []string{"E1", "E2", "E3"}}
+	r := newRig(t, access.Config{Admins: []string{"ADM1"},
+		ApprovalsRequired: map[access.Role]int{access.RoleEditor: 2},
+		ApproversByRole:   map[access.Role]access.Directory{access.RoleEditor: editors}})
+	ctx := context.Background()
+	req := r.submit("T1", "")
+	if _, err := r.svc.Decide(ctx, req.ID, "E1", access.Decision{Approve: true}); err != nil {
+		t.Fatal(err)
+	}
+	editors.set("E2", "E3")
+	got, err := r.svc.Decide(ctx, req.ID, "E2", access.Decision{Approve: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != access.StatePending || len(got.Approvals) != 1 {
+		t.Errorf("after E1 left the Editor approvers, E2's approval made it %s with %d approvals; want pending with 1", got.State, len(got.Approvals))
+	}
+	// A1 approves the default roles but not Editor: the request is not in
+	// A1's pending.
+	pending, err := r.svc.PendingFor(ctx, "A1", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pending {
+		if p.ID == req.ID {
+			t.Errorf("an Editor request is in the pending of A1, who does not approve Editor")
+		}
+	}
+	if pending, _ := r.svc.PendingFor(ctx, "E3", 10); len(pending) != 1 {
+		t.Errorf("E3's pending lists %d requests; want the Editor request", len(pending))
 	}
 }

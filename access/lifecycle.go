@@ -191,6 +191,16 @@ func (l *Lifecycle) Decide(ctx context.Context, id, actor string, d Decision) (*
 		return nil, &ValidationError{Fields: map[string]string{FieldReason: fmt.Sprintf("Keep it under %d characters.", MaxReason)}}
 	}
 	now := l.now()
+	var current []string
+	if d.Approve {
+		cur, err := l.store.Request(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if current, err = l.approversFor(ctx, cur); err != nil {
+			return nil, &Refusal{Act: act, Reason: ReasonApproversUnknown, Actor: actor, Request: cur, cause: err}
+		}
+	}
 	return l.guard(ctx, id, act, actor, func(tx Tx, r *Request, _ *Grant) (Effects, error) {
 		r.UpdatedAt = now
 		fx := Effects{Notices: []Notice{{Kind: NoticeCardsUpdate, RequestID: r.ID}}}
@@ -219,7 +229,15 @@ func (l *Lifecycle) Decide(ctx context.Context, id, actor string, d Decision) (*
 		if d.OverBudget {
 			detail = strings.TrimSpace(detail + " (past the seat budget, confirmed)")
 		}
-		r.Approvals = append(slices.Clone(r.Approvals), Approval{By: actor, At: now})
+		// Approvals by someone since removed from the role's approvers
+		// stop counting (SPEC §10).
+		kept := slices.DeleteFunc(slices.Clone(r.Approvals), func(a Approval) bool { return !slices.Contains(current, a.By) })
+		for _, a := range r.Approvals {
+			if !slices.Contains(current, a.By) {
+				fx.Events = append(fx.Events, l.event(r, "", StatePending, StatePending, "the approval by "+a.By+" no longer counts: they are no longer an approver of this role"))
+			}
+		}
+		r.Approvals = append(kept, Approval{By: actor, At: now})
 		if n := len(r.Approvals); n < r.Required() {
 			// Not yet: the cards show the progress and wait for the next
 			// approver (SPEC §10).
@@ -553,9 +571,30 @@ func (l *Lifecycle) PendingFor(ctx context.Context, user string, limit int) ([]*
 	if err != nil {
 		return nil, err
 	}
+	// Each request is judged with who approves its own role (SPEC §10):
+	// an approver of Editor does not see Admin requests they can't decide.
+	byRole := map[Role]bool{}
+	for _, role := range append([]Role{""}, Roles...) {
+		approvers, err := l.approversFor(ctx, &Request{Action: ActionGrant, Role: role})
+		if role == "" {
+			approvers, err = l.approversFor(ctx, &Request{Action: ActionRemove})
+		}
+		if err != nil {
+			return nil, &Refusal{Reason: ReasonApproversUnknown, Actor: user, cause: err}
+		}
+		byRole[role] = slices.Contains(approvers, user)
+	}
 	out := make([]*Request, 0, min(len(all), limit))
 	for _, r := range all {
-		if len(out) < limit && Check(ActApprove, who, r, nil) == nil {
+		w := who
+		if w.Approver {
+			key := r.Role
+			if r.Action == ActionRemove {
+				key = ""
+			}
+			w.RoleApprover = byRole[key]
+		}
+		if len(out) < limit && Check(ActApprove, w, r, nil) == nil {
 			out = append(out, r)
 		}
 	}
