@@ -332,3 +332,69 @@ func TestFindingLowApprovalsFollowTheApprovers(t *testing.T) {
 		t.Errorf("E3's pending lists %d requests; want the Editor request", len(pending))
 	}
 }
+
+// M3: a drift fix is a change like any other (the role's approvers, its
+// number of approvals), and one from a seat audit older than the person's
+// removal is refused instead of re-granting.
+func TestFindingM3DriftFixFollowsTheLedger(t *testing.T) {
+	admins := &dirVar{ids: []string{"S1", "S2"}}
+	r := newRig(t, access.Config{Admins: []string{"ADM1", "ADM2"},
+		ApprovalsRequired: map[access.Role]int{access.RoleAdmin: 2},
+		ApproversByRole:   map[access.Role]access.Directory{access.RoleAdmin: admins}})
+	ctx := context.Background()
+	seat, err := r.svc.Submit(ctx, access.Submission{Action: access.ActionGrant, Requester: "U1", Role: access.RoleAdmin, Justification: "x",
+		Target: access.Person{ID: "T1", Email: "T1@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{"S1", "S2"} {
+		if seat, err = r.svc.Decide(ctx, seat.ID, a, access.Decision{Approve: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := r.svc.Complete(ctx, seat.ID, seat.Assignee); err != nil {
+		t.Fatal(err)
+	}
+	lookup := func(email string) (string, access.PersonStatus) {
+		if email == "T1@example.com" {
+			return "T1", access.PersonActive
+		}
+		return "", access.PersonNotInSlack
+	}
+	list := "Name,Email,Role\nTee One,T1@example.com,Editor\n"
+	rec, err := r.svc.RunAudit(ctx, "ADM1", list, lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drift := -1
+	for i, f := range rec.Audit.Findings {
+		if f.Kind == access.FindingRoleDrift {
+			drift = i
+		}
+	}
+	if drift < 0 {
+		t.Fatalf("no role drift found in %+v", rec.Audit.Findings)
+	}
+	fix, err := r.svc.ActOnFinding(ctx, "ADM1", rec.ID, drift, access.ActFixDrift, "", access.Person{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fix.ApprovalsRequired != 2 || !slices.Equal(fix.Approvers, []string{"S1", "S2"}) {
+		t.Errorf("raising drift fix needs %d approvals from %v; want 2 from the Admin approvers", fix.ApprovalsRequired, fix.Approvers)
+	}
+	if _, err := r.svc.Decide(ctx, fix.ID, "S1", access.Decision{Reason: "later"}); err != nil {
+		t.Fatal(err)
+	}
+	// T1 removes their own seat; the old audit's fix must not re-grant it.
+	rm, err := r.svc.Submit(ctx, access.Submission{Action: access.ActionRemove, Requester: "T1", Target: access.Person{ID: "T1", Email: "T1@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.svc.Complete(ctx, rm.ID, r.get(rm.ID).Assignee); err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.svc.ActOnFinding(ctx, "ADM1", rec.ID, drift, access.ActFixDrift, "", access.Person{})
+	if _, ok := errors.AsType[*access.StaleError](err); !ok {
+		t.Errorf("drift fix from an audit older than the removal = %v; want a *StaleError", err)
+	}
+}

@@ -606,12 +606,26 @@ func (l *Lifecycle) OpenTasks(ctx context.Context, admin string, limit int) ([]*
 	return l.store.OpenTasks(ctx, admin, limit)
 }
 
-// TakeableTasks returns open tasks of other admins that admin may take over,
-// oldest first per admin.
+// TakeableTasks returns open tasks that admin may take over, oldest first
+// per holder: other admins' tasks and group rows, those of admins who left
+// UXPIN_ADMINS, and those nobody holds (so that no task is invisible).
 func (l *Lifecycle) TakeableTasks(ctx context.Context, admin string, limit int) ([]*Request, error) {
 	who := Actor{ID: admin, Admin: l.isAdmin(admin)}
+	if !who.Admin {
+		return nil, nil
+	}
+	holders := slices.Clone(l.cfg.Admins)
+	counts, err := l.store.TaskAssignees(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for h := range counts {
+		if !slices.Contains(holders, h) {
+			holders = append(holders, h)
+		}
+	}
 	var out []*Request
-	for _, other := range l.cfg.Admins {
+	for _, other := range holders {
 		if other == admin || len(out) >= limit {
 			continue
 		}
@@ -620,12 +634,28 @@ func (l *Lifecycle) TakeableTasks(ctx context.Context, admin string, limit int) 
 			return nil, err
 		}
 		for _, r := range tasks {
-			if who.Admin && r.Target != admin && !r.IsGroup() {
+			if slices.ContainsFunc(out, func(o *Request) bool { return o.ID == r.ID }) {
+				continue
+			}
+			if takeable(who, r) {
 				out = append(out, r)
 			}
 		}
 	}
 	return out, nil
+}
+
+// takeable reports whether who may take over r, or a row of it.
+func takeable(who Actor, r *Request) bool {
+	if !r.IsGroup() {
+		return Check(ActTakeOver, who, r, nil) == nil
+	}
+	for i := range r.Rows {
+		if Check(ActTakeOver, who, r.RowView(i), nil) == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // Roster returns the ledger.
