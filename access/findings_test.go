@@ -26,7 +26,11 @@ func (r *rig) seated(target string, role access.Role, end string) *access.Reques
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	if req, err = r.svc.Decide(ctx, req.ID, "A1", access.Decision{Approve: true}); err != nil {
+	approver := "A1"
+	if target == approver {
+		approver = "A2"
+	}
+	if req, err = r.svc.Decide(ctx, req.ID, approver, access.Decision{Approve: true}); err != nil {
 		r.t.Fatal(err)
 	}
 	if req, err = r.svc.Complete(ctx, req.ID, req.Assignee); err != nil {
@@ -396,5 +400,31 @@ func TestFindingM3DriftFixFollowsTheLedger(t *testing.T) {
 	_, err = r.svc.ActOnFinding(ctx, "ADM1", rec.ID, drift, access.ActFixDrift, "", access.Person{})
 	if _, ok := errors.AsType[*access.StaleError](err); !ok {
 		t.Errorf("drift fix from an audit older than the removal = %v; want a *StaleError", err)
+	}
+}
+
+// Low: with a single approver, the review sends that approver's own seat
+// to a UXPin admin, who may decide it; the approver still can't.
+func TestFindingLowSingleApproverSeatGoesToAnAdmin(t *testing.T) {
+	r := newRig(t, access.Config{Admins: []string{"ADM1"}})
+	r.seated("A1", access.RoleEditor, "")
+	svc := access.NewService(r.db, approvers{"A1"}, access.Config{Admins: []string{"ADM1"}}, r.clk.Now)
+	ctx := context.Background()
+	rv, err := svc.StartReview(ctx, "A1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seat := rv.SeatOf("A1")
+	if seat < 0 || rv.Seats[seat].Reviewer != "ADM1" {
+		t.Fatalf("the approver's own seat went to %q; want the admin ADM1", rv.Seats[seat].Reviewer)
+	}
+	if !slices.Contains(rv.Reviewers, "ADM1") {
+		t.Errorf("reviewers %v lack the admin who got a seat", rv.Reviewers)
+	}
+	if _, err := svc.DecideSeat(ctx, rv.ID, seat, "A1", access.ReviewRemove); reason(err) != access.ReasonOwnSeat {
+		t.Errorf("the approver deciding their own seat = %v; want own_seat", err)
+	}
+	if _, err := svc.DecideSeat(ctx, rv.ID, seat, "ADM1", access.ReviewKeep); err != nil {
+		t.Errorf("the admin deciding the seat sent to them = %v", err)
 	}
 }

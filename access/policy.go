@@ -265,10 +265,12 @@ var Table = map[Act][]Rule{
 		refuse(AnyStage, RelAnyone, ReasonNotHolder),
 	},
 	// Any approver but the holder decides a seat (the assigned reviewer is
-	// the one asked and reminded), until the review ends.
+	// the one asked and reminded), until the review ends; so does the admin
+	// a seat went to because only its holder could have reviewed it.
 	ActReviewDecide: {
 		refuse(MovedOn, RelAnyone, ReasonMovedOn),
 		refuse(Current, RelApproverSelf, ReasonOwnSeat),
+		allow(Current, RelAssignee),
 		allow(Current, RelApprover),
 		allow(Current, RelApproverOther),
 		refuse(Current, RelAnyone, ReasonNotApprover),

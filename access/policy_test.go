@@ -155,7 +155,7 @@ var want = map[access.Act]map[access.Relation][2]string{
 		access.RelRequester: {"not_approver", "moved_on"}, access.RelTarget: {"not_approver", "moved_on"},
 		access.RelApproverSelf: {"own_seat", "moved_on"}, access.RelApprover: {"ok", "moved_on"},
 		access.RelApproverOther: {"ok", "moved_on"}, access.RelAdminTarget: {"not_approver", "moved_on"},
-		access.RelAssignee: {"not_approver", "moved_on"}, access.RelOtherAdmin: {"not_approver", "moved_on"},
+		access.RelAssignee: {"ok", "moved_on"}, access.RelOtherAdmin: {"not_approver", "moved_on"},
 		access.RelAdmin: {"not_approver", "moved_on"}, access.RelSystem: {"not_approver", "moved_on"},
 		access.RelAnyone: {"not_approver", "moved_on"},
 	},

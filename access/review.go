@@ -360,18 +360,27 @@ func seatRequest(rv *Review, s *ReviewSeat) *Request {
 // AssignReviewers shares seats among reviewers as evenly as possible, never
 // giving anyone their own seat: each seat goes to the eligible reviewer with
 // the fewest seats so far, the earlier-listed on a tie. A seat only its own
-// holder could review gets no reviewer ("").
-func AssignReviewers(seats []ReviewSeat, reviewers []string) {
+// holder could review goes to a UXPin admin who is not its holder (with a
+// single approver, their own seat), the least loaded first, or to nobody
+// ("") when there is none.
+func AssignReviewers(seats []ReviewSeat, reviewers []string, fallback ...string) {
 	load := map[string]int{}
-	for i := range seats {
+	pick := func(holder string, from []string) string {
 		best := ""
-		for _, r := range reviewers {
-			if r == seats[i].Holder {
+		for _, r := range from {
+			if r == holder {
 				continue
 			}
 			if best == "" || load[r] < load[best] {
 				best = r
 			}
+		}
+		return best
+	}
+	for i := range seats {
+		best := pick(seats[i].Holder, reviewers)
+		if best == "" {
+			best = pick(seats[i].Holder, fallback)
 		}
 		seats[i].Reviewer = best
 		if best != "" {
@@ -432,7 +441,13 @@ func (rvs *Reviews) StartReview(ctx context.Context, actor string) (*Review, err
 		}
 		seats = append(seats, s)
 	}
-	AssignReviewers(seats, approvers)
+	AssignReviewers(seats, approvers, rvs.cfg.Admins...)
+	reviewers := slices.Clone(approvers)
+	for _, s := range seats {
+		if s.Reviewer != "" && !slices.Contains(reviewers, s.Reviewer) {
+			reviewers = append(reviewers, s.Reviewer) // an admin reviewing an approver's own seat
+		}
+	}
 	now := rvs.now()
 	length := time.Duration(rvs.reviewDays()) * 24 * time.Hour
 	every := rvs.cfg.ReviewEvery
@@ -441,7 +456,7 @@ func (rvs *Reviews) StartReview(ctx context.Context, actor string) (*Review, err
 			return Effects{}, &ReviewOpenError{Open: open}
 		}
 		*rv = Review{ID: rv.ID, StartedBy: actor, StartedAt: now, EndsAt: now.Add(length),
-			Reviewers: slices.Clone(approvers), Seats: slices.Clone(seats)}
+			Reviewers: slices.Clone(reviewers), Seats: slices.Clone(seats)}
 		rv.HalfwayAt = now.Add(length / 2)
 		if last := rv.EndsAt.Add(-24 * time.Hour); last.After(rv.HalfwayAt) {
 			rv.LastDayAt = last
@@ -456,7 +471,7 @@ func (rvs *Reviews) StartReview(ctx context.Context, actor string) (*Review, err
 			by = actor
 		}
 		fx := Effects{Events: []Event{rvs.reviewEvent(rv, nil, actor, fmt.Sprintf("access review %s started by %s: %d seats, %d reviewers, open until %s",
-			rv.ID, by, len(rv.Seats), len(approvers), rv.EndsAt.UTC().Format(time.RFC3339)))}}
+			rv.ID, by, len(rv.Seats), len(reviewers), rv.EndsAt.UTC().Format(time.RFC3339)))}}
 		var people []string
 		for i := range rv.Seats {
 			if s := &rv.Seats[i]; s.InSlack() {
@@ -464,7 +479,7 @@ func (rvs *Reviews) StartReview(ctx context.Context, actor string) (*Review, err
 				people = append(people, s.Holder)
 			}
 		}
-		for _, r := range approvers {
+		for _, r := range reviewers {
 			for p := 1; p <= rv.Pages(r); p++ {
 				fx.Notices = append(fx.Notices, Notice{Kind: NoticeReviewList, RequestID: rv.ID, To: r, Part: p})
 			}
