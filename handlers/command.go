@@ -296,7 +296,16 @@ func (h *Handler) pending(ctx context.Context, cmd slack.SlashCommand, rep func(
 		}
 		for _, r := range others {
 			lines = append(lines, fmt.Sprintf("take over? %s: %s", r.ID, plainSummary(r)))
-			sec := section(fmt.Sprintf("*%s*: %s, with %s since %s", r.ID, summary(r), user(r.Assignee), formatDate(r.AssignedAt)))
+			with := user(r.Assignee)
+			switch {
+			case r.IsGroup():
+				with = "rows with other admins or nobody"
+			case r.Assignee == "":
+				with = "nobody (no admin could be assigned)"
+			case !h.svc.IsAdmin(r.Assignee):
+				with = user(r.Assignee) + ", no longer a UXPin admin,"
+			}
+			sec := section(fmt.Sprintf("*%s*: %s, with %s since %s", r.ID, summary(r), with, formatDate(r.AssignedAt)))
 			sec.Accessory = slack.NewAccessory(button(ActionTakeOver, "Take over", r.ID, ""))
 			blocks = append(blocks, sec)
 		}
