@@ -428,3 +428,73 @@ func TestFindingLowSingleApproverSeatGoesToAnAdmin(t *testing.T) {
 		t.Errorf("the admin deciding the seat sent to them = %v", err)
 	}
 }
+
+// TestEveryOriginIsBornAlike builds a request from each origin and checks
+// what the one constructor guarantees: approvals and approvers from the
+// configuration of the role, nobody deciding or doing what is about them,
+// and approval at birth only for what lowers access.
+func TestEveryOriginIsBornAlike(t *testing.T) {
+	cfg := access.Config{Admins: []string{"ADM1", "ADM2"}, LeaverAutoMax: 5,
+		ApprovalsRequired: map[access.Role]int{access.RoleAdmin: 2}}
+	r := newRig(t, cfg)
+	ctx := context.Background()
+	end := r.clk.Now().AddDate(0, 0, 1).Format(time.DateOnly)
+	r.seated("T1", access.RoleEditor, end)
+	r.seated("T2", access.RoleViewer, "")
+	r.seated("A2", access.RoleViewer, "")
+	r.seated("T4", access.RoleViewer, "")
+	var born []*access.Request
+	add := func(origin string, req *access.Request, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", origin, err)
+		}
+		born = append(born, req)
+	}
+	modal, err := r.svc.Submit(ctx, access.Submission{Action: access.ActionGrant, Requester: "A1", Role: access.RoleAdmin, Justification: "x",
+		Target: access.Person{ID: "T3", Email: "T3@example.com"}})
+	add("modal", modal, err)
+	grp, err := r.svc.SubmitGroup(ctx, access.GroupSubmission{Requester: "U1", Rows: []access.GroupRow{{Target: "A2"}, {Target: "T2"}}})
+	add("group", grp.Request, err)
+	out, err := r.svc.CheckLeavers(ctx, []access.Person{{ID: "T4", Deleted: true}}, "deactivated")
+	if err != nil || len(out.Removals) != 1 {
+		t.Fatalf("leaver: %v, %+v", err, out)
+	}
+	add("leaver", out.Removals[0], nil)
+	r.clk.Add(3 * 24 * time.Hour)
+	r.fire()
+	tasks, _ := r.db.OpenTasks(ctx, "ADM1", 50)
+	more, _ := r.db.OpenTasks(ctx, "ADM2", 50)
+	for _, x := range append(tasks, more...) {
+		if x.Origin == access.OriginExpiry {
+			add("expiry", x, nil)
+		}
+	}
+	if len(born) != 4 {
+		t.Fatalf("%d requests born; want modal, group, leaver and expiry", len(born))
+	}
+	for _, req := range born {
+		want := 1
+		if req.Action != access.ActionRemove {
+			want = max(1, cfg.ApprovalsRequired[req.Role])
+		}
+		if req.ApprovalsRequired != want {
+			t.Errorf("%s (%s): needs %d approvals; want %d from the configuration", req.ID, req.Origin, req.ApprovalsRequired, want)
+		}
+		for _, a := range req.Approvers {
+			if a == req.Requester || req.IsAbout(a) {
+				t.Errorf("%s (%s): card to %s, who asked or is a person of it", req.ID, req.Origin, a)
+			}
+		}
+		if req.State == access.StateApproved {
+			if len(req.Approvals) == 0 && req.ByPolicy == "" && !req.Lowers() {
+				t.Errorf("%s (%s): approved at birth but gives access", req.ID, req.Origin)
+			}
+			for _, who := range append([]string{req.Assignee}, req.RowAssignees()...) {
+				if who != "" && (req.IsAbout(who) || (req.Unreviewed() && who == req.Requester)) {
+					t.Errorf("%s (%s): task with %s", req.ID, req.Origin, who)
+				}
+			}
+		}
+	}
+}
