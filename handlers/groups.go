@@ -97,9 +97,14 @@ func checklist(r *access.Request, admin string) (string, []slack.Block) {
 			continue
 		}
 		line := rowLine(row)
-		if row.Done() {
+		switch {
+		case row.Done():
 			line = fmt.Sprintf("~%s~ :white_check_mark: done by %s", line, user(row.DoneBy))
-		} else {
+		case !row.FailedAt.IsZero():
+			line = fmt.Sprintf("~%s~ :warning: could not be done: %s", line, literal(row.FailReason))
+		case row.Dropped != "":
+			line = fmt.Sprintf("~%s~ :information_source: %s", line, literal(row.Dropped))
+		default:
 			open++
 		}
 		if shown == groupChecklist {
@@ -108,7 +113,7 @@ func checklist(r *access.Request, admin string) (string, []slack.Block) {
 		}
 		shown++
 		sec := section(line)
-		if !row.Done() && r.State == access.StateApproved {
+		if !row.Closed() && r.State == access.StateApproved {
 			sec.Accessory = slack.NewAccessory(button(ActionRowDone, "Mark done", r.ID+"|"+strconv.Itoa(i), ""))
 		}
 		blocks = append(blocks, sec)
